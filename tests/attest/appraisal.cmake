@@ -1,0 +1,7 @@
+# Tests for TPM wire formats, evidence, reference values and appraisal.
+set(EDGEWARD_APPRAISAL_TESTDATA "${CMAKE_CURRENT_SOURCE_DIR}/data/appraisal")
+
+edgeward_add_test(wire_decode_test
+  SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/wire_decode_test.cc
+  LIBS edgeward::attest)
+target_compile_definitions(wire_decode_test PRIVATE APPRAISAL_TESTDATA="${EDGEWARD_APPRAISAL_TESTDATA}")
