@@ -1,0 +1,4 @@
+#include "edgeward/attest/eventlog.h"
+namespace edgeward::attest {
+StatusOr<ParsedLog> ParseCelLog(std::string_view) { return Unimplemented("cel"); }
+}
