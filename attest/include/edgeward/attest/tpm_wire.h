@@ -20,6 +20,7 @@
 #include "edgeward/base/bytes.h"
 #include "edgeward/base/status.h"
 #include "edgeward/crypto/hash.h"
+#include "edgeward/crypto/public_key.h"
 #include "edgeward/tpm/pcr_types.h"
 
 namespace edgeward::attest {
@@ -175,9 +176,12 @@ StatusOr<TpmtPublic> DecodeTpm2bPublic(ByteView data);
 // kInvalidArgument when nameAlg is not a hash we implement.
 StatusOr<Bytes> ComputeName(const TpmtPublic& pub);
 
-// The key as a SubjectPublicKeyInfo PEM ("-----BEGIN PUBLIC KEY-----").
-// RSA (exponent 0 → 65537) and ECC on NIST P-256/P-384/P-521 (others →
-// kUnimplemented). Point-on-curve is checked (kInvalidArgument otherwise).
+// The object's public key: RSA (exponent 0 → 65537) or ECC on NIST
+// P-256/P-384/P-521 (other curves → kUnimplemented; keyed-hash and
+// symcipher objects → kInvalidArgument). A point not on the curve →
+// kInvalidArgument naming TPMT_PUBLIC.unique.ecc.
+StatusOr<crypto::PublicKey> PublicKeyOf(const TpmtPublic& pub);
+// The same as a SubjectPublicKeyInfo PEM ("-----BEGIN PUBLIC KEY-----").
 StatusOr<std::string> PublicKeyPem(const TpmtPublic& pub);
 
 // ---- TPML_PCR_SELECTION -----------------------------------------------------
