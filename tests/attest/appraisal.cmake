@@ -5,3 +5,8 @@ edgeward_add_test(wire_decode_test
   SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/wire_decode_test.cc
   LIBS edgeward::attest)
 target_compile_definitions(wire_decode_test PRIVATE APPRAISAL_TESTDATA="${EDGEWARD_APPRAISAL_TESTDATA}")
+
+edgeward_add_test(evidence_json_test
+  SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/evidence_json_test.cc
+  LIBS edgeward::attest nlohmann_json::nlohmann_json)
+target_compile_definitions(evidence_json_test PRIVATE APPRAISAL_TESTDATA="${EDGEWARD_APPRAISAL_TESTDATA}")
