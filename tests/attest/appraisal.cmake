@@ -10,3 +10,7 @@ edgeward_add_test(evidence_json_test
   SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/evidence_json_test.cc
   LIBS edgeward::attest nlohmann_json::nlohmann_json)
 target_compile_definitions(evidence_json_test PRIVATE APPRAISAL_TESTDATA="${EDGEWARD_APPRAISAL_TESTDATA}")
+
+edgeward_add_test(reference_yaml_test
+  SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/reference_yaml_test.cc
+  LIBS edgeward::attest)
