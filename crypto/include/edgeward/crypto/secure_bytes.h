@@ -5,7 +5,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <new>
 #include <vector>
 
 namespace edgeward::crypto {
@@ -13,17 +12,19 @@ namespace edgeward::crypto {
 // Wipes `n` bytes at `p` in a way the compiler may not elide.
 void Cleanse(void* p, size_t n);
 
+// Out of line on purpose: the allocator's memory management stays opaque
+// to the optimizer (GCC 12 otherwise misreports -Wfree-nonheap-object).
+void* SecureAllocate(size_t n);
+void SecureFree(void* p, size_t n) noexcept;  // Cleanse, then free
+
 template <typename T>
 struct CleansingAllocator {
   using value_type = T;
   CleansingAllocator() noexcept = default;
   template <typename U>
   CleansingAllocator(const CleansingAllocator<U>&) noexcept {}  // NOLINT
-  T* allocate(size_t n) { return static_cast<T*>(::operator new(n * sizeof(T))); }
-  void deallocate(T* p, size_t n) noexcept {
-    Cleanse(p, n * sizeof(T));
-    ::operator delete(p);
-  }
+  T* allocate(size_t n) { return static_cast<T*>(SecureAllocate(n * sizeof(T))); }
+  void deallocate(T* p, size_t n) noexcept { SecureFree(p, n * sizeof(T)); }
   template <typename U>
   bool operator==(const CleansingAllocator<U>&) const noexcept { return true; }
 };
