@@ -14,3 +14,8 @@ target_compile_definitions(evidence_json_test PRIVATE APPRAISAL_TESTDATA="${EDGE
 edgeward_add_test(reference_yaml_test
   SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/reference_yaml_test.cc
   LIBS edgeward::attest)
+
+edgeward_add_test(appraisal_fixture_test
+  SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/appraisal_fixture_test.cc
+  LIBS edgeward::attest)
+target_compile_definitions(appraisal_fixture_test PRIVATE APPRAISAL_TESTDATA="${EDGEWARD_APPRAISAL_TESTDATA}")

@@ -1,0 +1,388 @@
+// Appraise(): the fixed sequence of checks. Each check adds findings and
+// never stops the others; what later checks may trust is carried in the
+// verdict (signature_valid, pcrs_verified, verified_pcrs).
+#include <algorithm>
+#include <set>
+
+#include "appraisal_internal.h"
+#include "edgeward/attest/appraisal.h"
+#include "edgeward/crypto/public_key.h"
+
+namespace edgeward::attest {
+namespace {
+
+using internal::AddFinding;
+
+std::string HashName(uint16_t tpm_alg) {
+  auto h = HashFromTpm(tpm_alg);
+  return h ? std::string(crypto::HashAlgName(*h)) : TpmAlgName(tpm_alg);
+}
+
+// AK: the TPM2B_PUBLIC decodes to a restricted signing key whose name and
+// PEM agree with it. Returns the key for signature checks, if usable.
+std::optional<crypto::PublicKey> CheckAk(const Evidence& e, const AppraisalOptions& o, Verdict& v) {
+  const TpmtPublic& ak = e.ak;
+  if (!ak.is_restricted_signing_key()) {
+    AddFinding(v, "ak_attributes", Severity::kFail,
+               "the AK is not a restricted signing key (restricted and sign set, decrypt clear): a TPM would "
+               "sign any caller-supplied data with it, including a forged TPMS_ATTEST")
+        .actual = "objectAttributes=0x" + HexEncode(Bytes{static_cast<uint8_t>(ak.object_attributes >> 24),
+                                                          static_cast<uint8_t>(ak.object_attributes >> 16),
+                                                          static_cast<uint8_t>(ak.object_attributes >> 8),
+                                                          static_cast<uint8_t>(ak.object_attributes)});
+  }
+  if (!(ak.object_attributes & tpma_object::kFixedTpm)) {
+    AddFinding(v, "ak_attributes", Severity::kFail, "the AK is not fixedTPM: it may exist outside this TPM");
+  }
+  auto name = ComputeName(ak);
+  if (!name.ok()) {
+    AddFinding(v, "ak_name", Severity::kFail, name.status().message());
+  } else {
+    if (*name != e.ak_name) {
+      Finding& f = AddFinding(v, "ak_name", Severity::kFail,
+                              "ak.name is not the name of the key in ak.public (nameAlg || H(TPMT_PUBLIC))");
+      f.expected = HexEncode(*name);
+      f.actual = HexEncode(e.ak_name);
+    }
+    if (o.expected_ak_name && *name != *o.expected_ak_name) {
+      Finding& f = AddFinding(v, "ak_identity", Severity::kFail,
+                              "the evidence is signed by a different AK than the one enrolled for this node");
+      f.expected = HexEncode(*o.expected_ak_name);
+      f.actual = HexEncode(*name);
+    }
+  }
+  auto key = PublicKeyOf(ak);
+  if (!key.ok()) {
+    AddFinding(v, "ak_public", Severity::kFail, "ak.public has no usable key: " + key.status().message());
+    return std::nullopt;
+  }
+  auto pem = crypto::PublicKey::FromPem(e.ak_public_pem);
+  if (!pem.ok()) {
+    AddFinding(v, "ak_pem", Severity::kFail, "ak.public_pem does not parse: " + pem.status().message());
+  } else if (!pem->Equals(*key)) {
+    AddFinding(v, "ak_pem", Severity::kFail, "ak.public_pem is a different key than ak.public");
+  }
+  return std::move(key).value();
+}
+
+// The AK's signature over the TPMS_ATTEST bytes.
+void CheckSignature(const Evidence& e, const std::optional<crypto::PublicKey>& key, Verdict& v) {
+  const TpmtSignature& sig = e.signature;
+  if (!key) {
+    AddFinding(v, "signature", Severity::kFail, "not checked: the AK public key is unusable");
+    return;
+  }
+  crypto::SignatureScheme scheme;
+  Bytes der;
+  ByteView sig_bytes;
+  switch (sig.sig_alg) {
+    case tpm_alg::kEcdsa: {
+      scheme = crypto::SignatureScheme::kEcdsa;
+      auto d = crypto::EcdsaRawToDer(sig.ecc_r, sig.ecc_s);
+      if (!d.ok()) {
+        AddFinding(v, "signature", Severity::kFail, "malformed ECDSA signature: " + d.status().message());
+        return;
+      }
+      der = std::move(d).value();
+      sig_bytes = der;
+      break;
+    }
+    case tpm_alg::kRsassa:
+      scheme = crypto::SignatureScheme::kRsaPkcs1v15;
+      sig_bytes = sig.rsa_sig;
+      break;
+    case tpm_alg::kRsapss:
+      scheme = crypto::SignatureScheme::kRsaPss;
+      sig_bytes = sig.rsa_sig;
+      break;
+    default:
+      AddFinding(v, "signature", Severity::kFail,
+                 "signature scheme " + TpmAlgName(sig.sig_alg) + " is not accepted (ecdsa, rsassa, rsapss)");
+      return;
+  }
+  // A restricted key signs only with its own scheme; anything else is forged.
+  if (e.ak.scheme.scheme != tpm_alg::kNull &&
+      (e.ak.scheme.scheme != sig.sig_alg || e.ak.scheme.hash_alg != sig.hash_alg)) {
+    Finding& f = AddFinding(v, "signature", Severity::kFail, "the signature's scheme is not the AK's scheme");
+    f.expected = TpmAlgName(e.ak.scheme.scheme) + "/" + HashName(e.ak.scheme.hash_alg);
+    f.actual = TpmAlgName(sig.sig_alg) + "/" + HashName(sig.hash_alg);
+    return;
+  }
+  auto hash = HashFromTpm(sig.hash_alg);  // the decoder guarantees a known hash
+  auto check = key->VerifySignature(scheme, *hash, e.quote_attest, sig_bytes);
+  if (!check.ok()) {
+    AddFinding(v, "signature", Severity::kFail, "signature not checked: " + check.status().message());
+    return;
+  }
+  if (*check != crypto::SignatureCheck::kValid) {
+    AddFinding(v, "signature", Severity::kFail, "the AK's signature over quote.attest does not verify");
+    return;
+  }
+  v.signature_valid = true;
+}
+
+// Magic, type and nonce: the TPMS_ATTEST is a quote made for this challenge.
+// Returns whether all three hold.
+bool CheckAttestHeader(const Evidence& e, ByteView expected_nonce, Verdict& v) {
+  bool ok = true;
+  if (e.attest.magic != kTpmGenerated) {
+    Finding& f = AddFinding(v, "magic", Severity::kFail,
+                            "TPMS_ATTEST.magic is not TPM_GENERATED_VALUE: the TPM did not produce this structure");
+    f.expected = "ff544347";
+    f.actual = HexEncode(Bytes{static_cast<uint8_t>(e.attest.magic >> 24), static_cast<uint8_t>(e.attest.magic >> 16),
+                               static_cast<uint8_t>(e.attest.magic >> 8), static_cast<uint8_t>(e.attest.magic)});
+    ok = false;
+  }
+  if (e.attest.type != tpm_st::kAttestQuote) {
+    Finding& f = AddFinding(v, "attest_type", Severity::kFail, "TPMS_ATTEST.type is not TPM_ST_ATTEST_QUOTE");
+    f.expected = "0x8018";
+    f.actual = TpmAlgName(e.attest.type);
+    ok = false;
+  }
+  const ByteView extra = e.attest.extra_data;
+  if (!std::equal(extra.begin(), extra.end(), expected_nonce.begin(), expected_nonce.end())) {
+    Finding& f = AddFinding(v, "nonce", Severity::kFail,
+                            "the quote's extraData is not the challenge (stale or replayed quote)");
+    f.expected = HexEncode(expected_nonce);
+    f.actual = HexEncode(extra);
+    ok = false;
+  }
+  if (!std::equal(e.nonce.begin(), e.nonce.end(), expected_nonce.begin(), expected_nonce.end())) {
+    Finding& f = AddFinding(v, "evidence_nonce", Severity::kFail, "evidence.nonce is not the challenge");
+    f.expected = HexEncode(expected_nonce);
+    f.actual = HexEncode(e.nonce);
+  }
+  return ok;
+}
+
+std::optional<crypto::HashAlg> PcrDigestAlg(const Evidence& e) {
+  if (auto h = HashFromTpm(e.signature.hash_alg)) return h;
+  if (auto h = HashFromTpm(e.ak.scheme.hash_alg)) return h;
+  return HashFromTpm(e.ak.name_alg);
+}
+
+// The PCR selection in the signed TPMS_ATTEST against evidence.pcrs (exactly
+// the same set: cf. CVE-2024-29039), then pcrDigest against the values.
+void CheckPcrs(const Evidence& e, Verdict& v) {
+  if (!e.attest.has_quote) {
+    AddFinding(v, "pcr_selection", Severity::kFail, "not checked: TPMS_ATTEST carries no quote");
+    return;
+  }
+  const TpmlPcrSelection& sel = e.attest.quote.pcr_select;
+  bool complete = true;
+  tpm::PcrSelection selected;
+  for (const TpmsPcrSelection& b : sel.banks) {
+    const crypto::HashAlg alg = *HashFromTpm(b.hash_alg);  // the decoder guarantees a known hash
+    auto [it, inserted] = selected.try_emplace(alg);
+    if (!inserted) {
+      Finding& f = AddFinding(v, "pcr_selection", Severity::kFail, "the quote selects the same bank twice");
+      f.bank = alg;
+      complete = false;
+    }
+    const auto reported = e.pcrs.find(alg);
+    for (uint32_t pcr : b.Pcrs()) {
+      it->second.insert(pcr);
+      if (pcr >= tpm::kNumPcrs) {
+        Finding& f = AddFinding(v, "pcr_selection", Severity::kFail, "the quote selects a PCR beyond 23");
+        f.bank = alg;
+        f.pcr = pcr;
+        complete = false;
+        continue;
+      }
+      if (reported == e.pcrs.end() || !reported->second.count(pcr)) {
+        Finding& f = AddFinding(v, "pcr_selection", Severity::kFail,
+                                "a PCR in the quote's selection is missing from evidence.pcrs");
+        f.bank = alg;
+        f.pcr = pcr;
+        complete = false;
+      }
+    }
+  }
+  for (const auto& [alg, values] : e.pcrs) {
+    const auto s = selected.find(alg);
+    for (const auto& [pcr, value] : values) {
+      if (s == selected.end() || !s->second.count(pcr)) {
+        Finding& f = AddFinding(v, "pcr_selection", Severity::kFail,
+                                "evidence.pcrs reports a PCR that is not in the quote's signed selection "
+                                "(its value is not covered by the signature)");
+        f.bank = alg;
+        f.pcr = pcr;
+        f.actual = HexEncode(value);
+      }
+    }
+  }
+  if (!complete) {
+    AddFinding(v, "pcr_digest", Severity::kFail, "not checked: the reported PCRs do not cover the quote's selection");
+    return;
+  }
+  auto alg = PcrDigestAlg(e);
+  if (!alg) {
+    AddFinding(v, "pcr_digest", Severity::kFail, "not checked: no hash algorithm for pcrDigest");
+    return;
+  }
+  crypto::Hasher h(*alg);
+  for (const TpmsPcrSelection& b : sel.banks) {
+    const auto& values = e.pcrs.at(*HashFromTpm(b.hash_alg));
+    for (uint32_t pcr : b.Pcrs()) h.Update(values.at(pcr));
+  }
+  const Bytes digest = h.Finish();
+  if (digest != e.attest.quote.pcr_digest) {
+    Finding& f = AddFinding(v, "pcr_digest", Severity::kFail,
+                            "the reported PCR values do not hash to the quote's pcrDigest");
+    f.expected = HexEncode(e.attest.quote.pcr_digest);
+    f.actual = HexEncode(digest);
+    return;
+  }
+  if (!v.signature_valid) return;
+  v.pcrs_verified = true;
+  for (const auto& [bank, pcrs] : selected) {
+    auto& out = v.verified_pcrs[bank];
+    const auto& values = e.pcrs.at(bank);
+    for (uint32_t pcr : pcrs) out.emplace(pcr, values.at(pcr));
+  }
+}
+
+void CheckCounters(const Evidence& e, const AppraisalOptions& o, bool header_ok, Verdict& v) {
+  const TpmsClockInfo& c = e.attest.clock_info;
+  const bool trusted = v.signature_valid && header_ok;
+  if (trusted) {
+    AppraisalState s;
+    s.ak_name = e.ak_name;
+    s.clock = c.clock;
+    s.reset_count = c.reset_count;
+    s.restart_count = c.restart_count;
+    v.state = std::move(s);
+  } else {
+    v.state = o.previous;
+  }
+  if (!o.previous || !trusted) return;
+  const AppraisalState& p = *o.previous;
+  if (!p.ak_name.empty() && p.ak_name != e.ak_name) {
+    Finding& f = AddFinding(v, "clock", Severity::kInfo,
+                            "the previous appraisal was of a different AK; counters not compared");
+    f.expected = HexEncode(p.ak_name);
+    f.actual = HexEncode(e.ak_name);
+    return;
+  }
+  auto num = [](uint64_t x) { return std::to_string(x); };
+  if (c.reset_count < p.reset_count) {
+    Finding& f = AddFinding(v, "clock", Severity::kFail,
+                            "TPM resetCount went backwards (replayed quote or rolled-back TPM state)");
+    f.expected = ">= " + num(p.reset_count);
+    f.actual = num(c.reset_count);
+  } else if (c.reset_count > p.reset_count) {
+    Finding& f = AddFinding(v, "reset", Severity::kInfo, "the TPM was reset (the node rebooted) since the last appraisal");
+    f.expected = num(p.reset_count);
+    f.actual = num(c.reset_count);
+  } else if (c.restart_count < p.restart_count) {
+    Finding& f = AddFinding(v, "clock", Severity::kFail, "TPM restartCount went backwards within one reset cycle");
+    f.expected = ">= " + num(p.restart_count);
+    f.actual = num(c.restart_count);
+  } else if (c.restart_count > p.restart_count) {
+    Finding& f = AddFinding(v, "restart", Severity::kInfo,
+                            "the TPM was restarted (resumed from hibernation) since the last appraisal");
+    f.expected = num(p.restart_count);
+    f.actual = num(c.restart_count);
+  }
+  // TPM Clock never runs backwards within a reset cycle. Across a reset it
+  // may fall back to its last NV-saved value after a disorderly shutdown;
+  // the TPM then says so by clearing `safe`. A lower clock with `safe` set,
+  // or within one cycle, means an old quote or a rolled-back TPM state.
+  if (c.clock < p.clock) {
+    const bool same_cycle = c.reset_count == p.reset_count;
+    if (same_cycle || c.safe) {
+      Finding& f = AddFinding(v, "clock", Severity::kFail,
+                              same_cycle ? "TPM clock went backwards within one reset cycle"
+                                         : "TPM clock went backwards although the TPM reports it safe");
+      f.expected = ">= " + num(p.clock);
+      f.actual = num(c.clock);
+    } else {
+      Finding& f = AddFinding(v, "clock", Severity::kInfo,
+                              "TPM clock fell back across a reset after a disorderly shutdown (safe = NO)");
+      f.expected = ">= " + num(p.clock);
+      f.actual = num(c.clock);
+    }
+  }
+}
+
+Status CheckEk(const Evidence& e, const AppraisalOptions& o, Verdict& v) {
+  if (o.ek_ca_bundle_path.empty() && o.ek_ca_certs == nullptr) return Status::Ok();
+  std::vector<crypto::Certificate> loaded;
+  const std::vector<crypto::Certificate>* anchors = o.ek_ca_certs;
+  if (!o.ek_ca_bundle_path.empty()) {
+    EW_ASSIGN_OR_RETURN(loaded, crypto::LoadCertificateBundle(o.ek_ca_bundle_path));
+    if (anchors != nullptr) {
+      // Both given: use the union. Certificates are move-only, so re-parse.
+      for (const crypto::Certificate& c : *anchors) {
+        EW_ASSIGN_OR_RETURN(Bytes der, c.ToDer());
+        EW_ASSIGN_OR_RETURN(crypto::Certificate copy, crypto::Certificate::FromDer(der));
+        loaded.push_back(std::move(copy));
+      }
+    }
+    anchors = &loaded;
+  }
+  if (!e.has_ek || e.ek_certificate_pem.empty()) {
+    AddFinding(v, "ek_certificate", Severity::kFail, "an EK CA is configured but the evidence has no EK certificate");
+    return Status::Ok();
+  }
+  auto cert = crypto::Certificate::FromPem(e.ek_certificate_pem);
+  if (!cert.ok()) {
+    AddFinding(v, "ek_certificate", Severity::kFail, "ek.certificate_pem does not parse: " + cert.status().message());
+    return Status::Ok();
+  }
+  crypto::ChainOptions chain_options;
+  chain_options.tpm_endorsement_key = true;
+  Status chain = crypto::VerifyCertificateChain(*cert, {}, *anchors, o.now, chain_options);
+  if (!chain.ok()) {
+    Finding& f = AddFinding(v, "ek_certificate", Severity::kFail,
+                            "the EK certificate does not chain to the configured EK CA: " + chain.message());
+    f.actual = cert->Issuer();
+  }
+  if (!e.ek_public.empty()) {
+    auto ek = DecodeTpm2bPublic(e.ek_public);
+    auto cert_key = cert->GetPublicKey();
+    auto ek_key = ek.ok() ? PublicKeyOf(*ek) : StatusOr<crypto::PublicKey>(ek.status());
+    if (!cert_key.ok() || !ek_key.ok() || !cert_key->Equals(*ek_key)) {
+      AddFinding(v, "ek_certificate", Severity::kFail, "ek.public is not the key in the EK certificate");
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+std::string_view SeverityName(Severity s) {
+  switch (s) {
+    case Severity::kFail: return "fail";
+    case Severity::kWarn: return "warn";
+    case Severity::kInfo: return "info";
+  }
+  return "fail";
+}
+
+StatusOr<Verdict> Appraise(const Evidence& e, ByteView expected_nonce, const AppraisalOptions& o) {
+  if (expected_nonce.empty()) return InvalidArgument("appraisal: the expected nonce is empty");
+  Verdict v;
+  v.findings.reserve(8);
+
+  std::optional<crypto::PublicKey> key = CheckAk(e, o, v);
+  CheckSignature(e, key, v);
+  const bool header_ok = CheckAttestHeader(e, expected_nonce, v);
+  CheckPcrs(e, v);
+  CheckCounters(e, o, header_ok, v);
+  EW_RETURN_IF_ERROR(CheckEk(e, o, v));
+  if (!e.event_logs.empty()) internal::AppraiseEventLogs(e, o.reference, v);
+  if (o.reference != nullptr) {
+    if (o.reference->node_id && *o.reference->node_id != e.node_id) {
+      Finding& f = AddFinding(v, "node_id", Severity::kFail, "the evidence names a different node than the reference");
+      f.expected = *o.reference->node_id;
+      f.actual = e.node_id;
+    }
+    internal::AppraiseGoldenPcrs(*o.reference, v);
+  }
+  v.pass = std::none_of(v.findings.begin(), v.findings.end(),
+                        [](const Finding& f) { return f.severity == Severity::kFail; });
+  return v;
+}
+
+}  // namespace edgeward::attest
