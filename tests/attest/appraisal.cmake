@@ -19,3 +19,9 @@ edgeward_add_test(appraisal_fixture_test
   SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/appraisal_fixture_test.cc
   LIBS edgeward::attest)
 target_compile_definitions(appraisal_fixture_test PRIVATE APPRAISAL_TESTDATA="${EDGEWARD_APPRAISAL_TESTDATA}")
+
+# Interop with tpm2-tools on a real swtpm: tpm2_createak + tpm2_quote → our Appraise.
+edgeward_add_test(appraisal_interop_test
+  SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/appraisal_interop_test.cc
+  LIBS edgeward::attest edgeward::crypto
+  LABELS swtpm)
