@@ -1,10 +1,22 @@
 #include <algorithm>
+#include <array>
 
 #include "edgeward/attest/eventlog.h"
 #include "eventlog_internal.h"
 
 namespace edgeward::attest {
 namespace {
+
+constexpr HashAlg kAllBanks[] = {HashAlg::kSha1, HashAlg::kSha256, HashAlg::kSha384, HashAlg::kSha512,
+                                 HashAlg::kSm3_256};
+constexpr size_t kNumBanks = std::size(kAllBanks);
+
+size_t BankSlot(HashAlg alg) {
+  for (size_t i = 0; i < kNumBanks; ++i) {
+    if (kAllBanks[i] == alg) return i;
+  }
+  return kNumBanks;
+}
 
 bool AllZero(const Bytes& b) {
   return std::all_of(b.begin(), b.end(), [](uint8_t c) { return c == 0; });
@@ -14,36 +26,41 @@ bool AllZero(const Bytes& b) {
 
 tpm::PcrValues Replay(const ParsedLog& log) {
   tpm::PcrValues out;
-  // One hasher per bank, reused across events (replay of large IMA logs is
-  // a hot path).
-  std::map<HashAlg, internal::FastHasher> hashers;
-  auto initial = [&](HashAlg bank, uint32_t pcr) {
-    Bytes v(crypto::DigestSize(bank), 0);
-    if (pcr == 0 && log.startup_locality) v.back() = *log.startup_locality;
-    return v;
-  };
+  // Replay of large IMA logs is a hot path: hashers are reused per bank and
+  // each (bank, PCR) value is found through a flat table, not a map lookup.
+  std::array<std::optional<internal::FastHasher>, kNumBanks> hashers;
+  std::array<std::array<Bytes*, tpm::kNumPcrs>, kNumBanks> slots{};
   Bytes ff;
   for (const LogEvent& e : log.events) {
     if (e.not_extended || e.pcr >= tpm::kNumPcrs) continue;
     for (const auto& [bank, digest] : e.digests) {
+      const size_t b = BankSlot(bank);
+      if (b == kNumBanks) continue;
       const size_t size = crypto::DigestSize(bank);
       if (digest.size() != size) continue;  // parsers reject this; never extend a wrong-size value
-      auto& bank_pcrs = out[bank];
-      auto it = bank_pcrs.find(e.pcr);
-      if (it == bank_pcrs.end()) it = bank_pcrs.emplace(e.pcr, initial(bank, e.pcr)).first;
-      auto h = hashers.find(bank);
-      if (h == hashers.end()) h = hashers.emplace(bank, internal::FastHasher(bank)).first;
+      Bytes*& pcr = slots[b][e.pcr];
+      if (pcr == nullptr) {
+        Bytes initial(size, 0);
+        if (e.pcr == 0 && log.startup_locality) initial.back() = *log.startup_locality;
+        pcr = &out[bank].emplace(e.pcr, std::move(initial)).first->second;  // map nodes are stable
+      }
+      if (!hashers[b]) hashers[b].emplace(bank);
       if (log.format == EventLogFormat::kIma && AllZero(digest)) {
         ff.assign(size, 0xff);
-        h->second.Extend(it->second, ff);
+        hashers[b]->Extend(*pcr, ff);
       } else {
-        h->second.Extend(it->second, digest);
+        hashers[b]->Extend(*pcr, digest);
       }
     }
   }
+  // A StartupLocality event sets PCR 0 even when nothing extends it.
   if (log.format == EventLogFormat::kUefi && log.startup_locality) {
     for (auto& [bank, pcrs] : out) {
-      if (!pcrs.count(0)) pcrs.emplace(0, initial(bank, 0));
+      if (!pcrs.count(0)) {
+        Bytes initial(crypto::DigestSize(bank), 0);
+        initial.back() = *log.startup_locality;
+        pcrs.emplace(0, std::move(initial));
+      }
     }
   }
   return out;
