@@ -5,6 +5,7 @@
 #include <set>
 
 #include "appraisal_internal.h"
+#include "appraisal_key_cache.h"
 #include "edgeward/attest/appraisal.h"
 #include "edgeward/crypto/public_key.h"
 
@@ -20,7 +21,7 @@ std::string HashName(uint16_t tpm_alg) {
 
 // AK: the TPM2B_PUBLIC decodes to a restricted signing key whose name and
 // PEM agree with it. Returns the key for signature checks, if usable.
-std::optional<crypto::PublicKey> CheckAk(const Evidence& e, const AppraisalOptions& o, Verdict& v) {
+std::shared_ptr<const internal::CachedAk> CheckAk(const Evidence& e, const AppraisalOptions& o, Verdict& v) {
   const TpmtPublic& ak = e.ak;
   if (!ak.is_restricted_signing_key()) {
     AddFinding(v, "ak_attributes", Severity::kFail,
@@ -51,27 +52,32 @@ std::optional<crypto::PublicKey> CheckAk(const Evidence& e, const AppraisalOptio
       f.actual = HexEncode(*name);
     }
   }
-  auto key = PublicKeyOf(ak);
-  if (!key.ok()) {
-    AddFinding(v, "ak_public", Severity::kFail, "ak.public has no usable key: " + key.status().message());
-    return std::nullopt;
+  std::shared_ptr<const internal::CachedAk> cached = internal::LookupAk(e.ak_public, ak);
+  if (!cached->key().ok()) {
+    AddFinding(v, "ak_public", Severity::kFail, "ak.public has no usable key: " + cached->key().status().message());
+    return nullptr;
   }
-  auto pem = crypto::PublicKey::FromPem(e.ak_public_pem);
-  if (!pem.ok()) {
-    AddFinding(v, "ak_pem", Severity::kFail, "ak.public_pem does not parse: " + pem.status().message());
-  } else if (!pem->Equals(*key)) {
-    AddFinding(v, "ak_pem", Severity::kFail, "ak.public_pem is a different key than ak.public");
+  if (!cached->KnownMatchingPem(e.ak_public_pem)) {
+    auto pem = crypto::PublicKey::FromPem(e.ak_public_pem);
+    if (!pem.ok()) {
+      AddFinding(v, "ak_pem", Severity::kFail, "ak.public_pem does not parse: " + pem.status().message());
+    } else if (!pem->Equals(*cached->key())) {
+      AddFinding(v, "ak_pem", Severity::kFail, "ak.public_pem is a different key than ak.public");
+    } else {
+      cached->SetMatchingPem(e.ak_public_pem);
+    }
   }
-  return std::move(key).value();
+  return cached;
 }
 
 // The AK's signature over the TPMS_ATTEST bytes.
-void CheckSignature(const Evidence& e, const std::optional<crypto::PublicKey>& key, Verdict& v) {
+void CheckSignature(const Evidence& e, const internal::CachedAk* ak, Verdict& v) {
   const TpmtSignature& sig = e.signature;
-  if (!key) {
+  if (ak == nullptr) {
     AddFinding(v, "signature", Severity::kFail, "not checked: the AK public key is unusable");
     return;
   }
+  const crypto::PublicKey& key = *ak->key();
   crypto::SignatureScheme scheme;
   Bytes der;
   ByteView sig_bytes;
@@ -109,7 +115,7 @@ void CheckSignature(const Evidence& e, const std::optional<crypto::PublicKey>& k
     return;
   }
   auto hash = HashFromTpm(sig.hash_alg);  // the decoder guarantees a known hash
-  auto check = key->VerifySignature(scheme, *hash, e.quote_attest, sig_bytes);
+  auto check = key.VerifySignature(scheme, *hash, e.quote_attest, sig_bytes);
   if (!check.ok()) {
     AddFinding(v, "signature", Severity::kFail, "signature not checked: " + check.status().message());
     return;
@@ -365,8 +371,8 @@ StatusOr<Verdict> Appraise(const Evidence& e, ByteView expected_nonce, const App
   Verdict v;
   v.findings.reserve(8);
 
-  std::optional<crypto::PublicKey> key = CheckAk(e, o, v);
-  CheckSignature(e, key, v);
+  std::shared_ptr<const internal::CachedAk> ak = CheckAk(e, o, v);
+  CheckSignature(e, ak.get(), v);
   const bool header_ok = CheckAttestHeader(e, expected_nonce, v);
   CheckPcrs(e, v);
   CheckCounters(e, o, header_ok, v);
