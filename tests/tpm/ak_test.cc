@@ -166,5 +166,32 @@ TEST_F(AkTest, BlobMadeUnderAnotherEkIsFailedPrecondition) {
   EXPECT_NE(r.status().message().find(AkBlobPath(state)), std::string::npos);
 }
 
+TEST_F(AkTest, LoadBeyondTpmObjectSlotsIsResourceExhausted) {
+  // swtpm has 3 object slots and no resource manager in front; the
+  // persistent EK occupies one while a command uses it as parent.
+  auto ek = Ek::Open(tpm());
+  ASSERT_TRUE(ek.ok());
+  auto ak = CreateAk(*ek);
+  ASSERT_TRUE(ak.ok()) << ak.status().ToString();
+  std::vector<LoadedAk> loaded;
+  Status failure;
+  for (int i = 0; i < 8 && failure.ok(); ++i) {
+    auto l = LoadedAk::Load(*ek, *ak);
+    if (l.ok()) {
+      loaded.push_back(std::move(*l));
+    } else {
+      failure = l.status();
+    }
+  }
+  EXPECT_EQ(loaded.size(), 2u);
+  EXPECT_EQ(failure.code(), StatusCode::kResourceExhausted) << failure.ToString();
+  EXPECT_NE(failure.message().find("Esys_Load"), std::string::npos);
+  loaded.clear();
+  auto counts = CountHandles(tpm());
+  ASSERT_TRUE(counts.ok());
+  EXPECT_EQ(counts->transient_objects, 0u);
+  EXPECT_EQ(counts->loaded_sessions, 0u);
+}
+
 }  // namespace
 }  // namespace edgeward::tpm::test

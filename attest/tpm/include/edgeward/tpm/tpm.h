@@ -3,7 +3,8 @@
 // Ownership: a Tpm owns the TCTI and ESAPI context. Objects created through
 // it (Ek, LoadedAk, sessions) share that context and flush their TPM handles
 // in their destructors, before the context is finalized — they may outlive
-// the Tpm object safely.
+// the Tpm object safely, and keep the connection open until the last of them
+// is gone.
 //
 // Thread safety: none. A Tpm and everything created through it must be used
 // from one thread at a time (ESAPI contexts are not thread-safe).
