@@ -1,20 +1,32 @@
-// edgeward: the CLI. Exit codes: 0 ok, 1 verdict fail, 2 bad usage or input.
+// edgeward: the command-line interface of the edge security agent.
+// Exit codes: 0 ok, 1 verdict fail, 2 bad usage or input, 3 operation failed.
 #include <CLI/CLI.hpp>
 
+#include "cli/common.h"
 #include "edgeward/base/log.h"
 
 int main(int argc, char** argv) {
+  namespace cli = edgeward::cli;
   CLI::App app{"edgeward: edge security enforcement agent"};
   app.set_version_flag("--version", "edgeward 0.1.0");
   std::string log_level = "warn";
-  app.add_option("--log-level", log_level, "trace|debug|info|warn|error|off");
-  app.require_subcommand(0, 1);
+  bool log_json = false;
+  app.add_option("--log-level", log_level, "trace|debug|info|warn|error|off (default warn)");
+  app.add_flag("--log-json", log_json, "log as JSON lines");
+  app.require_subcommand(1);
+  app.parse_complete_callback([&] {
+    edgeward::SetupLogging(log_level, log_json ? edgeward::LogFormat::kJson : edgeward::LogFormat::kText);
+  });
+
+  cli::Globals globals;
+  cli::AddTpmCommands(app, globals);
+  cli::AddMeasureCommand(app, globals);
+  cli::AddAttestCommands(app, globals);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     int rc = app.exit(e);
-    return rc == 0 ? 0 : 2;
+    return rc == 0 ? cli::kExitOk : cli::kExitBadInput;
   }
-  edgeward::SetupLogging(log_level);
-  return 0;
+  return globals.exit_code;
 }

@@ -118,7 +118,9 @@ StatusOr<std::unique_ptr<Swtpm>> Swtpm::Start() {
 
   std::random_device rd;
   std::mt19937 rng(rd());
-  std::uniform_int_distribution<int> dist(20000, 60000);
+  // Below the kernel's ephemeral range (32768+), where client sockets in
+  // TIME_WAIT would make swtpm's bind() fail.
+  std::uniform_int_distribution<int> dist(10000, 32000);
   for (int attempt = 0; attempt < 50; ++attempt) {
     int p = dist(rng) & ~1;
     if (!PortFree(p) || !PortFree(p + 1)) continue;
