@@ -117,29 +117,5 @@ TEST_F(QuoteTest, EmptySelectionAndInactiveBankAreInvalidArgument) {
   EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << r.status().ToString();
 }
 
-TEST_F(QuoteTest, TenThousandLoadQuoteFlushCyclesLeaveNoHandlesBehind) {
-  testing::TempDir tmp;
-  {
-    auto created = LoadOrCreateAk(*ek_, tmp.path());
-    ASSERT_TRUE(created.ok()) << created.status().ToString();
-  }
-  const PcrSelection sel = *ParsePcrSelection("sha256:0-9");
-  for (int i = 0; i < 10000; ++i) {
-    // Each cycle reads the blob, loads the AK under the EK (with a policy
-    // session), quotes, and flushes.
-    auto ak = LoadOrCreateAk(*ek_, tmp.path());
-    ASSERT_TRUE(ak.ok()) << "cycle " << i << ": " << ak.status().ToString();
-    Bytes nonce(8);
-    for (int b = 0; b < 4; ++b) nonce[b] = static_cast<uint8_t>(i >> (8 * b));
-    auto q = CreateQuote(*ek_, *ak, nonce, sel);
-    ASSERT_TRUE(q.ok()) << "cycle " << i << ": " << q.status().ToString();
-  }
-  auto counts = CountHandles(tpm());
-  ASSERT_TRUE(counts.ok()) << counts.status().ToString();
-  EXPECT_EQ(counts->transient_objects, 0u);
-  EXPECT_EQ(counts->loaded_sessions, 0u);
-  EXPECT_EQ(counts->saved_sessions, 0u);
-}
-
 }  // namespace
 }  // namespace edgeward::tpm::test
