@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "edgeward/attest/evidence.h"
+#include "evidence_utf8.h"
 
 namespace edgeward::attest {
 namespace {
@@ -193,39 +194,6 @@ Status DecodeLogs(const json& logs, Evidence& e) {
   return Status::Ok();
 }
 
-bool IsValidUtf8(std::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    const uint8_t c = static_cast<uint8_t>(s[i]);
-    size_t n = 0;
-    uint32_t cp = 0;
-    if (c < 0x80) {
-      ++i;
-      continue;
-    } else if ((c & 0xE0) == 0xC0) {
-      n = 1, cp = c & 0x1F;
-    } else if ((c & 0xF0) == 0xE0) {
-      n = 2, cp = c & 0x0F;
-    } else if ((c & 0xF8) == 0xF0) {
-      n = 3, cp = c & 0x07;
-    } else {
-      return false;
-    }
-    if (i + n >= s.size()) return false;
-    for (size_t k = 1; k <= n; ++k) {
-      const uint8_t d = static_cast<uint8_t>(s[i + k]);
-      if ((d & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (d & 0x3F);
-    }
-    if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10FFFF ||
-        (cp >= 0xD800 && cp <= 0xDFFF)) {
-      return false;
-    }
-    i += n + 1;
-  }
-  return true;
-}
-
 }  // namespace
 
 bool IsRfc3339(std::string_view s) {
@@ -363,7 +331,7 @@ StatusOr<std::string> EncodeEvidence(const Evidence& e, int indent) {
   if (e.version != kEvidenceVersion) {
     return InvalidArgument("evidence.version: cannot encode version " + std::to_string(e.version));
   }
-  if (!IsValidUtf8(e.node_id)) return InvalidArgument("evidence.node_id: not valid UTF-8");
+  if (!internal::IsValidUtf8(e.node_id)) return InvalidArgument("evidence.node_id: not valid UTF-8");
   json doc = json::object();
   doc["version"] = e.version;
   doc["node_id"] = e.node_id;
@@ -377,10 +345,10 @@ StatusOr<std::string> EncodeEvidence(const Evidence& e, int indent) {
     pcrs[std::string(crypto::HashAlgName(alg))] = std::move(bank);
   }
   doc["pcrs"] = std::move(pcrs);
-  if (!IsValidUtf8(e.ak_public_pem)) return InvalidArgument("evidence.ak.public_pem: not valid UTF-8");
+  if (!internal::IsValidUtf8(e.ak_public_pem)) return InvalidArgument("evidence.ak.public_pem: not valid UTF-8");
   doc["ak"] = {{"public", Base64Encode(e.ak_public)}, {"public_pem", e.ak_public_pem}, {"name", HexEncode(e.ak_name)}};
   if (e.has_ek) {
-    if (!IsValidUtf8(e.ek_certificate_pem)) return InvalidArgument("evidence.ek.certificate_pem: not valid UTF-8");
+    if (!internal::IsValidUtf8(e.ek_certificate_pem)) return InvalidArgument("evidence.ek.certificate_pem: not valid UTF-8");
     json ek = {{"certificate_pem", e.ek_certificate_pem}};
     if (!e.ek_public.empty()) ek["public"] = Base64Encode(e.ek_public);
     doc["ek"] = std::move(ek);
@@ -390,7 +358,7 @@ StatusOr<std::string> EncodeEvidence(const Evidence& e, int indent) {
     json l = {{"format", std::string(EventLogFormatName(log.format))}};
     // Text logs travel as text when they can (readable, diffable); a log
     // with bytes JSON can't carry (not UTF-8) falls back to base64.
-    if (log.format != EventLogFormat::kUefi && IsValidUtf8(log.data)) {
+    if (log.format != EventLogFormat::kUefi && internal::IsValidUtf8(log.data)) {
       l["encoding"] = "text";
       l["data"] = log.data;
     } else {

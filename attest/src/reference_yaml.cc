@@ -1,13 +1,6 @@
 // Reference values <-> YAML (docs/reference-values.md). yaml-cpp exceptions
 // stay in this file; every error carries source:line:column and the field.
-// GCC 12 reports a false -Wdangling-pointer inside yaml-cpp's inlined
-// iterator code (the temporaries it points at are kept alive by shared_ptr).
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wpragmas"
-#pragma GCC diagnostic ignored "-Wunknown-warning-option"
-#pragma GCC diagnostic ignored "-Wdangling-pointer"
 #include <yaml-cpp/yaml.h>
-#pragma GCC diagnostic pop
 
 #include <algorithm>
 #include <charconv>
@@ -15,6 +8,7 @@
 
 #include "edgeward/attest/reference.h"
 #include "edgeward/base/file.h"
+#include "evidence_utf8.h"
 
 namespace edgeward::attest {
 namespace {
@@ -49,6 +43,15 @@ std::optional<std::string_view> Closest(std::string_view key, std::initializer_l
   return std::nullopt;
 }
 
+// Paths are bytes, YAML text is Unicode: a path that is not UTF-8 (or that
+// itself starts with "hex:") is written as "hex:<its bytes in hex>".
+constexpr std::string_view kHexPathPrefix = "hex:";
+
+std::string EncodePath(const std::string& path) {
+  if (internal::IsValidUtf8(path) && !path.starts_with(kHexPathPrefix)) return path;
+  return std::string(kHexPathPrefix) + HexEncode(AsBytes(path));
+}
+
 class Parser {
  public:
   explicit Parser(std::string_view source) : source_(source) {}
@@ -73,7 +76,9 @@ class Parser {
     for (auto it = root.begin(); it != root.end(); ++it) {
       EW_ASSIGN_OR_RETURN(std::string key, KeyOf(it->first, ""));
       if (!seen.insert(key).second) return Error(it->first, key, "duplicate key");
-      const YAML::Node& v = it->second;
+      // yaml-cpp map iterators hand out temporaries: copy the node (a cheap
+      // handle) rather than bind a reference to it.
+      const YAML::Node v = it->second;
       if (key == "version") {
         have_version = true;
         EW_ASSIGN_OR_RETURN(std::string s, ScalarOf(v, "version"));
@@ -84,6 +89,7 @@ class Parser {
       } else if (key == "node_id") {
         EW_ASSIGN_OR_RETURN(std::string s, ScalarOf(v, "node_id"));
         if (s.empty()) return Error(v, "node_id", "is empty");
+        if (!internal::IsValidUtf8(s)) return Error(v, "node_id", "not valid UTF-8");
         ref.node_id = std::move(s);
       } else if (key == "pcrs") {
         EW_RETURN_IF_ERROR(ParsePcrs(v, ref));
@@ -125,6 +131,17 @@ class Parser {
     if (!v.IsScalar()) return Error(v, field, "expected a string");
     return v.Scalar();
   }
+  // A path or path prefix: UTF-8 text, or "hex:" and the bytes in hex.
+  StatusOr<std::string> PathOf(const YAML::Node& v, std::string_view field) const {
+    EW_ASSIGN_OR_RETURN(std::string s, ScalarOf(v, field));
+    if (s.starts_with(kHexPathPrefix)) {
+      auto bytes = HexDecode(std::string_view(s).substr(kHexPathPrefix.size()));
+      if (!bytes.ok()) return Error(v, field, "hex: path: " + bytes.status().message());
+      return std::string(AsChars(*bytes));
+    }
+    if (!internal::IsValidUtf8(s)) return Error(v, field, "not valid UTF-8 (write such a path as hex:<bytes>)");
+    return s;
+  }
 
   Status ParsePcrs(const YAML::Node& v, ReferenceValues& ref) const {
     if (v.IsNull()) return Status::Ok();
@@ -141,9 +158,10 @@ class Parser {
       }
       if (ref.pcrs.count(*alg)) return Error(b->first, bank_field, "duplicate bank");
       auto& out = ref.pcrs[*alg];
-      if (b->second.IsNull()) continue;
-      if (!b->second.IsMap()) return Error(b->second, bank_field, "expected a mapping of PCR index → hex");
-      for (auto p = b->second.begin(); p != b->second.end(); ++p) {
+      const YAML::Node bank_node = b->second;
+      if (bank_node.IsNull()) continue;
+      if (!bank_node.IsMap()) return Error(bank_node, bank_field, "expected a mapping of PCR index → hex");
+      for (auto p = bank_node.begin(); p != bank_node.end(); ++p) {
         EW_ASSIGN_OR_RETURN(std::string idx, KeyOf(p->first, bank_field));
         const std::string field = bank_field + "." + idx;
         uint32_t index = 0;
@@ -199,13 +217,14 @@ class Parser {
     if (v.size() > kMaxFiles) return Error(v, "files", "more than " + std::to_string(kMaxFiles) + " paths");
     ref.files.reserve(v.size());
     for (auto f = v.begin(); f != v.end(); ++f) {
-      EW_ASSIGN_OR_RETURN(std::string path, KeyOf(f->first, "files"));
-      const std::string field = "files." + path.substr(0, 200);
+      if (!f->first.IsScalar()) return Error(f->first, "files", "keys must be plain strings");
+      EW_ASSIGN_OR_RETURN(std::string path, PathOf(f->first, "files"));
+      const std::string field = "files." + EncodePath(path).substr(0, 200);
       if (path.empty()) return Error(f->first, "files", "empty path");
       if (path.size() > kMaxPathBytes) return Error(f->first, field, "path longer than 4096 bytes");
       auto [slot, inserted] = ref.files.try_emplace(path);
       if (!inserted) return Error(f->first, field, "duplicate path");
-      const YAML::Node& d = f->second;
+      const YAML::Node d = f->second;
       if (d.IsScalar()) {
         EW_ASSIGN_OR_RETURN(AllowedDigest digest, ParseDigest(d, field));
         slot->second.push_back(std::move(digest));
@@ -231,7 +250,7 @@ class Parser {
     if (v.size() > kMaxExcludes) return Error(v, "exclude", "more than " + std::to_string(kMaxExcludes) + " prefixes");
     for (size_t i = 0; i < v.size(); ++i) {
       const std::string field = "exclude[" + std::to_string(i) + "]";
-      EW_ASSIGN_OR_RETURN(std::string p, ScalarOf(v[i], field));
+      EW_ASSIGN_OR_RETURN(std::string p, PathOf(v[i], field));
       if (p.empty()) return Error(v[i], field, "empty prefix (it would exclude every file)");
       ref.exclude.push_back(std::move(p));
     }
@@ -308,7 +327,7 @@ std::string FormatReferenceValues(const ReferenceValues& ref) {
   out << YAML::Key << "unknown_files" << YAML::Value << std::string(UnknownFilePolicyName(ref.unknown_files));
   if (!ref.exclude.empty()) {
     out << YAML::Key << "exclude" << YAML::Value << YAML::BeginSeq;
-    for (const std::string& p : ref.exclude) out << YAML::DoubleQuoted << p;
+    for (const std::string& p : ref.exclude) out << YAML::DoubleQuoted << EncodePath(p);
     out << YAML::EndSeq;
   }
   std::vector<const std::pair<const std::string, std::vector<AllowedDigest>>*> files;
@@ -317,7 +336,7 @@ std::string FormatReferenceValues(const ReferenceValues& ref) {
   std::sort(files.begin(), files.end(), [](auto* a, auto* b) { return a->first < b->first; });
   out << YAML::Key << "files" << YAML::Value << YAML::BeginMap;
   for (const auto* f : files) {
-    out << YAML::Key << YAML::DoubleQuoted << f->first << YAML::Value << YAML::BeginSeq;
+    out << YAML::Key << YAML::DoubleQuoted << EncodePath(f->first) << YAML::Value << YAML::BeginSeq;
     for (const AllowedDigest& d : f->second) out << FormatDigest(d.alg, d.digest);
     out << YAML::EndSeq;
   }

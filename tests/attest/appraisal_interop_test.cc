@@ -213,6 +213,10 @@ TEST_F(AppraisalInterop, ReferenceFromGoodEvidenceThenTamperedFileIsNamed) {
   auto ref = ReferenceFromEvidence(good);
   ASSERT_TRUE(ref.ok()) << ref.status().ToString();
   EXPECT_EQ(ref->files.size(), 3u);
+  // PCR 10 is the log's: checked file by file, not as a golden value.
+  EXPECT_TRUE(ref->pcrs.at(HashAlg::kSha256).count(7));
+  EXPECT_FALSE(ref->pcrs.at(HashAlg::kSha256).count(10));
+  EXPECT_FALSE(ref->pcrs.count(HashAlg::kSha1));
   // Through YAML and back, as an operator would keep it.
   auto parsed = ParseReferenceValues(FormatReferenceValues(*ref), "generated.yaml");
   ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();

@@ -84,6 +84,23 @@ TEST(ReferenceYaml, BadValuesNameTheField) {
               "ref.yaml:4:3: files./a: duplicate path");
 }
 
+TEST(ReferenceYaml, NonUtf8PathsRoundTripAsHex) {
+  ReferenceValues r;
+  const std::string odd = std::string("/bin/\xaf\xff", 7);
+  r.files[odd] = {{crypto::HashAlg::kSha256, Bytes(32, 1)}};
+  r.files["hex:literal"] = {{crypto::HashAlg::kSha256, Bytes(32, 2)}};
+  r.exclude = {std::string("/tmp/\xc0", 6)};
+  std::string text = FormatReferenceValues(r);
+  EXPECT_NE(text.find("hex:2f62696e2fafff"), std::string::npos) << text;
+  auto back = ParseReferenceValues(text);
+  ASSERT_TRUE(back.ok()) << back.status().ToString() << "\n" << text;
+  EXPECT_EQ(back->files, r.files);
+  EXPECT_EQ(back->exclude, r.exclude);
+  ExpectError("version: 1\nfiles:\n  /a\xff: sha256:" + kSha256A + "\n",
+              "ref.yaml:3:3: files: not valid UTF-8 (write such a path as hex:<bytes>)");
+  ExpectError("version: 1\nexclude: [\"hex:zz\"]\n", "exclude[0]: hex: path: non-hex character");
+}
+
 TEST(ReferenceYaml, VersionIsRequiredAndChecked) {
   ExpectError("pcrs: {}\n", "ref.yaml:1:1: version: missing");
   ExpectError("version: 2\n", "ref.yaml:1:10: version: unsupported version '2'");

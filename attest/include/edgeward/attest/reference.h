@@ -62,7 +62,8 @@ std::string FormatReferenceValues(const ReferenceValues& ref);
 
 // Reference values from a known-good node's evidence (for `edgeward attest
 // reference --from evidence.json`): golden PCRs = the PCRs in the quote's
-// signed selection; allowed digests = every file measured in the IMA and CEL
+// signed selection, except those the IMA/CEL logs extend (their values
+// depend on measurement order; their files are checked instead); allowed digests = every file measured in the IMA and CEL
 // logs, one entry per path with each digest seen; unknown_files: fail.
 // The evidence is first appraised against its own nonce (AK, signature,
 // selection, pcrDigest, every log's replay); if any of that fails →
