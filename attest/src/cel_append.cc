@@ -1,11 +1,10 @@
 // Durable appends to the CEL measurement log (see cel.h for the ordering
 // contract with the PCR extend).
 #include <fcntl.h>
+#include <spdlog/spdlog.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <spdlog/spdlog.h>
 
 #include "edgeward/attest/cel.h"
 #include "edgeward/attest/eventlog.h"

@@ -25,7 +25,8 @@ Status LineError(size_t line, const std::string& what) {
 }
 
 bool IsLowerHex(std::string_view s) {
-  return std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+  return std::all_of(s.begin(), s.end(),
+                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
 }
 
 // Nesting depth of a JSON text, counted outside strings. nlohmann's parser
@@ -69,8 +70,8 @@ Status ParseFileContent(const Json& c, size_t line, CelFileMeasurement& m) {
   if (!c.is_object()) return LineError(line, "content is not an object");
   for (const auto& [key, value] : c.items()) {
     (void)value;
-    if (key != "path" && key != "path_hex" && key != "file_hash_alg" && key != "file_digest" && key != "size" &&
-        key != "mtime") {
+    if (key != "path" && key != "path_hex" && key != "file_hash_alg" && key != "file_digest" &&
+        key != "size" && key != "mtime") {
       return LineError(line, "unknown content field '" + internal::Printable(key.substr(0, 40)) + "'");
     }
   }
@@ -91,7 +92,10 @@ Status ParseFileContent(const Json& c, size_t line, CelFileMeasurement& m) {
     return LineError(line, "content.file_hash_alg missing or not a string");
   }
   auto alg = crypto::HashAlgFromName(c["file_hash_alg"].get_ref<const std::string&>());
-  if (!alg) return LineError(line, "content.file_hash_alg '" + internal::Printable(c["file_hash_alg"].get<std::string>().substr(0, 40)) + "' unknown");
+  if (!alg)
+    return LineError(line, "content.file_hash_alg '" +
+                               internal::Printable(c["file_hash_alg"].get<std::string>().substr(0, 40)) +
+                               "' unknown");
   m.file_hash_alg = *alg;
   if (!c.contains("file_digest") || !c["file_digest"].is_string()) {
     return LineError(line, "content.file_digest missing or not a string");
@@ -141,7 +145,8 @@ Status ParseRecord(std::string_view text, size_t line, uint64_t recnum, LogEvent
   }
   const uint64_t got = j["recnum"].get<uint64_t>();
   if (got != recnum) {
-    return LineError(line, "recnum " + std::to_string(got) + " where " + std::to_string(recnum) + " was expected (" +
+    return LineError(line, "recnum " + std::to_string(got) + " where " + std::to_string(recnum) +
+                               " was expected (" +
                                (got < recnum ? "duplicate or out of order" : "records missing") + ")");
   }
   if (!j.contains("pcr") || !j["pcr"].is_number_unsigned() || j["pcr"].get<uint64_t>() >= tpm::kNumPcrs) {
@@ -171,7 +176,8 @@ Status ParseRecord(std::string_view text, size_t line, uint64_t recnum, LogEvent
     }
     auto bank = crypto::HashAlgFromName(d["hashAlg"].get_ref<const std::string&>());
     if (!bank) {
-      return LineError(line, "unknown hashAlg '" + internal::Printable(d["hashAlg"].get<std::string>().substr(0, 40)) + "'");
+      return LineError(line, "unknown hashAlg '" +
+                                 internal::Printable(d["hashAlg"].get<std::string>().substr(0, 40)) + "'");
     }
     const auto& hex = d["digest"].get_ref<const std::string&>();
     if (hex.size() != 2 * crypto::DigestSize(*bank) || !IsLowerHex(hex)) {
@@ -191,7 +197,8 @@ Status ParseRecord(std::string_view text, size_t line, uint64_t recnum, LogEvent
   e.file_digest_alg = m.file_hash_alg;
   e.file_digest = std::move(m.file_digest);
   if (m.size) e.description = "size " + std::to_string(*m.size);
-  if (m.mtime) e.description += std::string(e.description.empty() ? "" : ", ") + "mtime " + std::to_string(*m.mtime);
+  if (m.mtime)
+    e.description += std::string(e.description.empty() ? "" : ", ") + "mtime " + std::to_string(*m.mtime);
   return Status::Ok();
 }
 
@@ -204,8 +211,8 @@ StatusOr<Bytes> CanonicalFileContent(const CelFileMeasurement& m) {
   }
   if (m.path.find('\0') != std::string::npos) return InvalidArgument("file measurement: path contains NUL");
   if (m.file_digest.size() != crypto::DigestSize(m.file_hash_alg)) {
-    return InvalidArgument("file measurement: " + std::string(crypto::HashAlgName(m.file_hash_alg)) + " digest of " +
-                           std::to_string(m.file_digest.size()) + " bytes");
+    return InvalidArgument("file measurement: " + std::string(crypto::HashAlgName(m.file_hash_alg)) +
+                           " digest of " + std::to_string(m.file_digest.size()) + " bytes");
   }
   Bytes out(kContentTag, kContentTag + sizeof kContentTag);
   out.reserve(64 + m.path.size() + m.file_digest.size());
@@ -223,7 +230,8 @@ StatusOr<Bytes> CanonicalFileContent(const CelFileMeasurement& m) {
 
 StatusOr<CelRecord> BuildCelFileRecord(uint64_t recnum, uint32_t pcr, const CelFileMeasurement& m,
                                        std::span<const crypto::HashAlg> banks) {
-  if (pcr >= tpm::kNumPcrs) return InvalidArgument("cel record: PCR " + std::to_string(pcr) + " out of range");
+  if (pcr >= tpm::kNumPcrs)
+    return InvalidArgument("cel record: PCR " + std::to_string(pcr) + " out of range");
   if (banks.empty()) return InvalidArgument("cel record: no banks");
   EW_ASSIGN_OR_RETURN(Bytes canonical, CanonicalFileContent(m));
   CelRecord rec;

@@ -4,9 +4,12 @@ namespace edgeward::attest {
 
 std::string_view EventLogFormatName(EventLogFormat f) {
   switch (f) {
-    case EventLogFormat::kUefi: return "uefi";
-    case EventLogFormat::kIma: return "ima";
-    case EventLogFormat::kCel: return "cel";
+    case EventLogFormat::kUefi:
+      return "uefi";
+    case EventLogFormat::kIma:
+      return "ima";
+    case EventLogFormat::kCel:
+      return "cel";
   }
   return "unknown";
 }
@@ -28,7 +31,8 @@ std::optional<EventLogFormat> DetectEventLogFormat(ByteView data) {
   if (i < data.size() && data[i] == '{') return EventLogFormat::kCel;
   size_t digits = 0;
   while (i + digits < data.size() && data[i + digits] >= '0' && data[i + digits] <= '9') ++digits;
-  if (digits > 0 && digits <= 2 && i + digits < data.size() && data[i + digits] == ' ') return EventLogFormat::kIma;
+  if (digits > 0 && digits <= 2 && i + digits < data.size() && data[i + digits] == ' ')
+    return EventLogFormat::kIma;
   return EventLogFormat::kUefi;
 }
 
@@ -36,9 +40,12 @@ StatusOr<ParsedLog> ParseEventLog(ByteView data, std::optional<EventLogFormat> f
   if (!format) format = DetectEventLogFormat(data);
   if (!format) return InvalidArgument("event log: empty input, format can't be detected");
   switch (*format) {
-    case EventLogFormat::kUefi: return ParseUefiLog(data);
-    case EventLogFormat::kIma: return ParseImaLog(AsChars(data));
-    case EventLogFormat::kCel: return ParseCelLog(AsChars(data));
+    case EventLogFormat::kUefi:
+      return ParseUefiLog(data);
+    case EventLogFormat::kIma:
+      return ParseImaLog(AsChars(data));
+    case EventLogFormat::kCel:
+      return ParseCelLog(AsChars(data));
   }
   return InvalidArgument("event log: unknown format");
 }

@@ -21,11 +21,21 @@ const EVP_MD* FetchedMd(crypto::HashAlg alg) {
   };
   const EVP_MD* md = nullptr;
   switch (alg) {
-    case crypto::HashAlg::kSha1: md = kMds[0]; break;
-    case crypto::HashAlg::kSha256: md = kMds[1]; break;
-    case crypto::HashAlg::kSha384: md = kMds[2]; break;
-    case crypto::HashAlg::kSha512: md = kMds[3]; break;
-    case crypto::HashAlg::kSm3_256: md = kMds[4]; break;
+    case crypto::HashAlg::kSha1:
+      md = kMds[0];
+      break;
+    case crypto::HashAlg::kSha256:
+      md = kMds[1];
+      break;
+    case crypto::HashAlg::kSha384:
+      md = kMds[2];
+      break;
+    case crypto::HashAlg::kSha512:
+      md = kMds[3];
+      break;
+    case crypto::HashAlg::kSm3_256:
+      md = kMds[4];
+      break;
   }
   if (md == nullptr) Fatal("EVP_MD_fetch");
   return md;

@@ -53,7 +53,8 @@ bool DecodeHex(std::string_view hex, uint8_t* out) {
   if (hex.size() % 2 != 0) return false;
   int bad = 0;
   for (size_t i = 0; i < hex.size() / 2; ++i) {
-    int hi = kHexTable[static_cast<uint8_t>(hex[2 * i])], lo = kHexTable[static_cast<uint8_t>(hex[2 * i + 1])];
+    int hi = kHexTable[static_cast<uint8_t>(hex[2 * i])],
+        lo = kHexTable[static_cast<uint8_t>(hex[2 * i + 1])];
     bad |= hi | lo;  // negative if either is -1
     out[i] = static_cast<uint8_t>((static_cast<unsigned>(hi) << 4) | static_cast<unsigned>(lo));
   }
@@ -143,12 +144,15 @@ Status ImaParser::DigestNg(std::string_view field, size_t lineno, LogEvent& e) {
     // algorithm prefix, as the kernel always writes one for d-ng.
     hex = field;
     algo = hex.size() == 40 ? "sha1" : hex.size() == 32 ? "md5" : "";
-    if (algo.empty()) return LineError(lineno, "file digest '" + internal::Printable(field.substr(0, 80)) + "' has no algorithm");
+    if (algo.empty())
+      return LineError(lineno,
+                       "file digest '" + internal::Printable(field.substr(0, 80)) + "' has no algorithm");
   } else {
     algo = field.substr(0, colon);
     hex = field.substr(colon + 1);
   }
-  if (!ValidAlgoName(algo)) return LineError(lineno, "bad digest algorithm '" + internal::Printable(algo.substr(0, 40)) + "'");
+  if (!ValidAlgoName(algo))
+    return LineError(lineno, "bad digest algorithm '" + internal::Printable(algo.substr(0, 40)) + "'");
   if (hex.empty() || hex.size() > 2 * kMaxDigestSize) {
     return LineError(lineno, "file digest of " + std::to_string(hex.size()) + " hex digits");
   }
@@ -214,13 +218,15 @@ Status ImaParser::HexField(std::string_view hex, size_t lineno, const char* what
 }
 
 Status ImaParser::ParseLine(std::string_view line, size_t lineno, LogEvent& e) {
-  if (line.size() > kMaxLineBytes) return LineError(lineno, "longer than " + std::to_string(kMaxLineBytes) + " bytes");
+  if (line.size() > kMaxLineBytes)
+    return LineError(lineno, "longer than " + std::to_string(kMaxLineBytes) + " bytes");
   std::string_view rest = line, pcr_s, hash_s, tmpl_s;
   if (!NextToken(rest, pcr_s) || !NextToken(rest, hash_s) || !NextToken(rest, tmpl_s)) {
     return LineError(lineno, "expected 'PCR TEMPLATE-HASH TEMPLATE-NAME FIELDS'");
   }
   // PCR: 1 or 2 decimal digits, < 24.
-  if (pcr_s.empty() || pcr_s.size() > 2 || !std::all_of(pcr_s.begin(), pcr_s.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+  if (pcr_s.empty() || pcr_s.size() > 2 ||
+      !std::all_of(pcr_s.begin(), pcr_s.end(), [](char c) { return c >= '0' && c <= '9'; })) {
     return LineError(lineno, "PCR '" + internal::Printable(pcr_s.substr(0, 16)) + "' is not a number");
   }
   e.pcr = 0;
@@ -264,7 +270,8 @@ Status ImaParser::ParseLine(std::string_view line, size_t lineno, LogEvent& e) {
   } else {
     // The third field may be empty (the kernel still writes its separating
     // space; tolerate the space being lost too).
-    if (more2 && NextToken(rest, f3)) return LineError(lineno, "template " + e.type + " has 3 fields, found more");
+    if (more2 && NextToken(rest, f3))
+      return LineError(lineno, "template " + e.type + " has 3 fields, found more");
     EW_RETURN_IF_ERROR(DigestNg(f1, lineno, e));
     EW_RETURN_IF_ERROR(NameField(f2, lineno, e, /*legacy=*/false));
     size_t n = 0;
@@ -287,8 +294,9 @@ Status ImaParser::ParseLine(std::string_view line, size_t lineno, LogEvent& e) {
     h.Update(data_);
     h.Final(out.data());
     if (i == 0 && std::memcmp(out.data(), column.data(), hsize) != 0) {
-      return LineError(lineno, "template hash " + std::string(hash_s) + " does not match the template data (" +
-                                   std::string(crypto::HashAlgName(column_alg_)) + " " + HexEncode(out) + ")");
+      return LineError(lineno,
+                       "template hash " + std::string(hash_s) + " does not match the template data (" +
+                           std::string(crypto::HashAlgName(column_alg_)) + " " + HexEncode(out) + ")");
     }
   }
   if (violation) e.description = e.description.empty() ? "violation" : "violation; " + e.description;
@@ -297,7 +305,8 @@ Status ImaParser::ParseLine(std::string_view line, size_t lineno, LogEvent& e) {
 
 }  // namespace
 
-StatusOr<ParsedLog> ParseImaLog(std::string_view text, HashAlg template_hash_alg, std::span<const HashAlg> banks) {
+StatusOr<ParsedLog> ParseImaLog(std::string_view text, HashAlg template_hash_alg,
+                                std::span<const HashAlg> banks) {
   if (text.size() > kMaxEventLogBytes) {
     return ResourceExhausted("ima log: " + std::to_string(text.size()) + " bytes exceeds the cap of " +
                              std::to_string(kMaxEventLogBytes));

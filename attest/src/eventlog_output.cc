@@ -37,9 +37,10 @@ std::string FormatLogText(const ParsedLog& log, const tpm::PcrValues& pcrs) {
     }
     if (!e.path.empty()) out += "    path: " + internal::Printable(e.path) + "\n";
     if (!e.file_digest.empty()) {
-      out += "    file digest: " +
-             (e.file_digest_alg ? std::string(crypto::HashAlgName(*e.file_digest_alg)) + ":" : std::string()) +
-             HexEncode(e.file_digest) + "\n";
+      out +=
+          "    file digest: " +
+          (e.file_digest_alg ? std::string(crypto::HashAlgName(*e.file_digest_alg)) + ":" : std::string()) +
+          HexEncode(e.file_digest) + "\n";
     }
     if (!e.description.empty()) out += "    " + internal::Printable(e.description) + "\n";
   }

@@ -18,7 +18,7 @@ constexpr size_t kPcrEventHeaderSize = 4 + 4 + kSha1Size + 4;
 // The Spec ID event may list at most this many algorithms (there are fewer
 // than 16 TCG hash algorithms); more is garbage.
 constexpr uint32_t kMaxSpecIdAlgorithms = 16;
-constexpr char kSpecIdSignature03[] = "Spec ID Event03";  // 16 bytes with NUL
+constexpr char kSpecIdSignature03[] = "Spec ID Event03";         // 16 bytes with NUL
 constexpr char kStartupLocalitySignature[] = "StartupLocality";  // 16 bytes with NUL
 
 // A bounds-checked little-endian reader over the whole log.
@@ -81,20 +81,24 @@ Status ParseSpecId(ByteView ev, size_t offset, SpecId& out) {
     return EventError(0, offset, "Spec ID event truncated (" + std::to_string(ev.size()) + " bytes)");
   }
   if (num_algs == 0 || num_algs > kMaxSpecIdAlgorithms) {
-    return EventError(0, offset, "Spec ID event lists " + std::to_string(num_algs) + " algorithms (1.." +
-                                     std::to_string(kMaxSpecIdAlgorithms) + " allowed)");
+    return EventError(0, offset,
+                      "Spec ID event lists " + std::to_string(num_algs) + " algorithms (1.." +
+                          std::to_string(kMaxSpecIdAlgorithms) + " allowed)");
   }
   std::set<uint16_t> seen;
   for (uint32_t i = 0; i < num_algs; ++i) {
     AlgSize a{};
     if (!r.U16(a.id) || !r.U16(a.size)) return EventError(0, offset, "Spec ID algorithm list truncated");
-    if (!seen.insert(a.id).second) return EventError(0, offset, "Spec ID lists algorithm " + Hex32(a.id) + " twice");
+    if (!seen.insert(a.id).second)
+      return EventError(0, offset, "Spec ID lists algorithm " + Hex32(a.id) + " twice");
     if (a.size == 0 || a.size > 128) {
-      return EventError(0, offset, "Spec ID digest size " + std::to_string(a.size) + " for algorithm " + Hex32(a.id));
+      return EventError(0, offset,
+                        "Spec ID digest size " + std::to_string(a.size) + " for algorithm " + Hex32(a.id));
     }
     if (auto known = crypto::HashAlgFromTpmId(a.id); known && crypto::DigestSize(*known) != a.size) {
-      return EventError(0, offset, "Spec ID gives " + std::string(crypto::HashAlgName(*known)) + " digest size " +
-                                       std::to_string(a.size));
+      return EventError(0, offset,
+                        "Spec ID gives " + std::string(crypto::HashAlgName(*known)) + " digest size " +
+                            std::to_string(a.size));
     }
     out.algs.push_back(a);
   }
@@ -151,12 +155,14 @@ StatusOr<ParsedLog> ParseUefiLog(ByteView data) {
     uint32_t pcr, type, size;
     ByteView digest, ev;
     if (!r.U32(pcr) || !r.U32(type) || !r.Take(kSha1Size, digest) || !r.U32(size)) {
-      return EventError(0, offset, "header truncated (" + std::to_string(data.size()) + " bytes, need " +
-                                       std::to_string(kPcrEventHeaderSize) + ")");
+      return EventError(0, offset,
+                        "header truncated (" + std::to_string(data.size()) + " bytes, need " +
+                            std::to_string(kPcrEventHeaderSize) + ")");
     }
     if (!r.Take(size, ev)) {
-      return EventError(0, offset, "event size " + std::to_string(size) + " exceeds the " +
-                                       std::to_string(r.left()) + " bytes left");
+      return EventError(
+          0, offset,
+          "event size " + std::to_string(size) + " exceeds the " + std::to_string(r.left()) + " bytes left");
     }
     LogEvent e;
     e.index = 0;
@@ -203,12 +209,14 @@ StatusOr<ParsedLog> ParseUefiLog(ByteView data) {
       uint32_t count;
       if (!r.U32(count)) return EventError(index, offset, "digest count truncated");
       if (count > spec.algs.size()) {
-        return EventError(index, offset, "digest count " + std::to_string(count) + " exceeds the " +
-                                             std::to_string(spec.algs.size()) + " algorithms of the Spec ID event");
+        return EventError(index, offset,
+                          "digest count " + std::to_string(count) + " exceeds the " +
+                              std::to_string(spec.algs.size()) + " algorithms of the Spec ID event");
       }
       for (uint32_t i = 0; i < count; ++i) {
         uint16_t alg_id;
-        if (!r.U16(alg_id)) return EventError(index, offset, "digest " + std::to_string(i) + " algorithm truncated");
+        if (!r.U16(alg_id))
+          return EventError(index, offset, "digest " + std::to_string(i) + " algorithm truncated");
         const AlgSize* as = nullptr;
         for (const AlgSize& a : spec.algs) {
           if (a.id == alg_id) as = &a;
@@ -217,7 +225,8 @@ StatusOr<ParsedLog> ParseUefiLog(ByteView data) {
           return EventError(index, offset, "digest algorithm " + Hex32(alg_id) + " not in the Spec ID event");
         }
         ByteView d;
-        if (!r.Take(as->size, d)) return EventError(index, offset, "digest " + std::to_string(i) + " truncated");
+        if (!r.Take(as->size, d))
+          return EventError(index, offset, "digest " + std::to_string(i) + " truncated");
         auto known = crypto::HashAlgFromTpmId(alg_id);
         if (!known) continue;  // an algorithm we can't replay; its size let us skip it
         if (!e.digests.emplace(*known, Bytes(d.begin(), d.end())).second) {
@@ -232,8 +241,9 @@ StatusOr<ParsedLog> ParseUefiLog(ByteView data) {
     if (!r.U32(size)) return EventError(index, offset, "event size truncated");
     ByteView ev;
     if (!r.Take(size, ev)) {
-      return EventError(index, offset, "event size " + std::to_string(size) + " exceeds the " +
-                                           std::to_string(r.left()) + " bytes left");
+      return EventError(
+          index, offset,
+          "event size " + std::to_string(size) + " exceeds the " + std::to_string(r.left()) + " bytes left");
     }
     if (IsSpecId03(type, ev)) return EventError(index, offset, "a second Spec ID event");
     NoteStartupLocality(pcr, type, ev, log);

@@ -130,7 +130,8 @@ std::string DescribeUefiEvent(uint32_t type, ByteView ev) {
     case 0x80000008:  // EV_EFI_PLATFORM_FIRMWARE_BLOB: base, length
       if (ev.size() == 16) {
         char buf[64];
-        std::snprintf(buf, sizeof buf, "blob at 0x%llx, %llu bytes", static_cast<unsigned long long>(Le(ev, 0, 8)),
+        std::snprintf(buf, sizeof buf, "blob at 0x%llx, %llu bytes",
+                      static_cast<unsigned long long>(Le(ev, 0, 8)),
                       static_cast<unsigned long long>(Le(ev, 8, 8)));
         return buf;
       }
@@ -156,29 +157,60 @@ std::string DescribeUefiEvent(uint32_t type, ByteView ev) {
 
 std::string UefiEventTypeName(uint32_t type) {
   static constexpr const char* kBase[] = {
-      "EV_PREBOOT_CERT",       "EV_POST_CODE",       "EV_UNUSED",           "EV_NO_ACTION",
-      "EV_SEPARATOR",          "EV_ACTION",          "EV_EVENT_TAG",        "EV_S_CRTM_CONTENTS",
-      "EV_S_CRTM_VERSION",     "EV_CPU_MICROCODE",   "EV_PLATFORM_CONFIG_FLAGS", "EV_TABLE_OF_DEVICES",
-      "EV_COMPACT_HASH",       "EV_IPL",             "EV_IPL_PARTITION_DATA", "EV_NONHOST_CODE",
-      "EV_NONHOST_CONFIG",     "EV_NONHOST_INFO",    "EV_OMIT_BOOT_DEVICE_EVENTS", "EV_POST_CODE2",
+      "EV_PREBOOT_CERT",
+      "EV_POST_CODE",
+      "EV_UNUSED",
+      "EV_NO_ACTION",
+      "EV_SEPARATOR",
+      "EV_ACTION",
+      "EV_EVENT_TAG",
+      "EV_S_CRTM_CONTENTS",
+      "EV_S_CRTM_VERSION",
+      "EV_CPU_MICROCODE",
+      "EV_PLATFORM_CONFIG_FLAGS",
+      "EV_TABLE_OF_DEVICES",
+      "EV_COMPACT_HASH",
+      "EV_IPL",
+      "EV_IPL_PARTITION_DATA",
+      "EV_NONHOST_CODE",
+      "EV_NONHOST_CONFIG",
+      "EV_NONHOST_INFO",
+      "EV_OMIT_BOOT_DEVICE_EVENTS",
+      "EV_POST_CODE2",
   };
   static constexpr const char* kEfi[] = {
-      "EV_EFI_EVENT_BASE",          "EV_EFI_VARIABLE_DRIVER_CONFIG", "EV_EFI_VARIABLE_BOOT",
-      "EV_EFI_BOOT_SERVICES_APPLICATION", "EV_EFI_BOOT_SERVICES_DRIVER", "EV_EFI_RUNTIME_SERVICES_DRIVER",
-      "EV_EFI_GPT_EVENT",           "EV_EFI_ACTION",                 "EV_EFI_PLATFORM_FIRMWARE_BLOB",
-      "EV_EFI_HANDOFF_TABLES",      "EV_EFI_PLATFORM_FIRMWARE_BLOB2", "EV_EFI_HANDOFF_TABLES2",
-      "EV_EFI_VARIABLE_BOOT2",      "EV_EFI_GPT_EVENT2",
+      "EV_EFI_EVENT_BASE",
+      "EV_EFI_VARIABLE_DRIVER_CONFIG",
+      "EV_EFI_VARIABLE_BOOT",
+      "EV_EFI_BOOT_SERVICES_APPLICATION",
+      "EV_EFI_BOOT_SERVICES_DRIVER",
+      "EV_EFI_RUNTIME_SERVICES_DRIVER",
+      "EV_EFI_GPT_EVENT",
+      "EV_EFI_ACTION",
+      "EV_EFI_PLATFORM_FIRMWARE_BLOB",
+      "EV_EFI_HANDOFF_TABLES",
+      "EV_EFI_PLATFORM_FIRMWARE_BLOB2",
+      "EV_EFI_HANDOFF_TABLES2",
+      "EV_EFI_VARIABLE_BOOT2",
+      "EV_EFI_GPT_EVENT2",
   };
   if (type < std::size(kBase)) return kBase[type];
   if (type >= 0x80000000 && type - 0x80000000 < std::size(kEfi)) return kEfi[type - 0x80000000];
   switch (type) {
-    case 0x80000010: return "EV_EFI_HCRTM_EVENT";
-    case 0x800000E0: return "EV_EFI_VARIABLE_AUTHORITY";
-    case 0x800000E1: return "EV_EFI_SPDM_FIRMWARE_BLOB";
-    case 0x800000E2: return "EV_EFI_SPDM_FIRMWARE_CONFIG";
-    case 0x800000E3: return "EV_EFI_SPDM_DEVICE_POLICY";
-    case 0x800000E4: return "EV_EFI_SPDM_DEVICE_AUTHORITY";
-    default: break;
+    case 0x80000010:
+      return "EV_EFI_HCRTM_EVENT";
+    case 0x800000E0:
+      return "EV_EFI_VARIABLE_AUTHORITY";
+    case 0x800000E1:
+      return "EV_EFI_SPDM_FIRMWARE_BLOB";
+    case 0x800000E2:
+      return "EV_EFI_SPDM_FIRMWARE_CONFIG";
+    case 0x800000E3:
+      return "EV_EFI_SPDM_DEVICE_POLICY";
+    case 0x800000E4:
+      return "EV_EFI_SPDM_DEVICE_AUTHORITY";
+    default:
+      break;
   }
   char buf[32];
   std::snprintf(buf, sizeof buf, "EV_UNKNOWN_0x%08x", type);

@@ -41,7 +41,8 @@ TEST(CelLogTest, CanonicalContentLayoutIsAsDocumented) {
   ASSERT_TRUE(c.ok());
   Bytes want(AsBytes(std::string_view("edgeward.file/1\0", 16)).begin(),
              AsBytes(std::string_view("edgeward.file/1\0", 16)).end());
-  for (int b : {0, 0, 0, 2, int{'/'}, int{'a'}, 0x00, 0x0b, 0x00, 0x20}) want.push_back(static_cast<uint8_t>(b));
+  for (int b : {0, 0, 0, 2, int{'/'}, int{'a'}, 0x00, 0x0b, 0x00, 0x20})
+    want.push_back(static_cast<uint8_t>(b));
   want.insert(want.end(), 32, 0xab);
   want.push_back(0);  // no size
   want.push_back(0);  // no mtime
@@ -67,7 +68,8 @@ TEST(CelLogTest, RecordDigestsAreHashOfCanonicalContentPerBank) {
 
 TEST(CelLogTest, WriteParseReplayRoundTrip) {
   std::string log;
-  for (uint64_t i = 0; i < 5; ++i) log += Line(i, File("/bin/f" + std::to_string(i), static_cast<uint8_t>(i))) + "\n";
+  for (uint64_t i = 0; i < 5; ++i)
+    log += Line(i, File("/bin/f" + std::to_string(i), static_cast<uint8_t>(i))) + "\n";
   auto parsed = ParseCelLog(log);
   ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
   ASSERT_EQ(parsed->events.size(), 5u);
@@ -79,9 +81,10 @@ TEST(CelLogTest, WriteParseReplayRoundTrip) {
   auto pcrs = Replay(*parsed);
   Bytes want(32, 0);
   for (uint64_t i = 0; i < 5; ++i) {
-    crypto::ExtendInPlace(HashAlg::kSha256, want,
-                          crypto::Digest(HashAlg::kSha256, *CanonicalFileContent(File("/bin/f" + std::to_string(i),
-                                                                                     static_cast<uint8_t>(i)))));
+    crypto::ExtendInPlace(
+        HashAlg::kSha256, want,
+        crypto::Digest(HashAlg::kSha256,
+                       *CanonicalFileContent(File("/bin/f" + std::to_string(i), static_cast<uint8_t>(i)))));
   }
   EXPECT_EQ(pcrs[HashAlg::kSha256][14], want);
 }
@@ -240,7 +243,8 @@ TEST(EventLogOutputTest, ParseEventLogDetectsAndParsesEachFormat) {
   auto cel = ParseEventLog(AsBytes(Line(0, File("/a")) + "\n"));
   ASSERT_TRUE(cel.ok()) << cel.status().ToString();
   EXPECT_EQ(cel->format, EventLogFormat::kCel);
-  auto uefi = ReadFileToString(std::string(EDGEWARD_TESTDATA_DIR) + "/eventlogs/event-uefiaction.bin", 1 << 20);
+  auto uefi =
+      ReadFileToString(std::string(EDGEWARD_TESTDATA_DIR) + "/eventlogs/event-uefiaction.bin", 1 << 20);
   ASSERT_TRUE(uefi.ok());
   auto u = ParseEventLog(AsBytes(*uefi));
   ASSERT_TRUE(u.ok()) << u.status().ToString();

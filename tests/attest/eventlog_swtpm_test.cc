@@ -23,14 +23,25 @@ TEST(EventLogSwtpmTest, ImaReplayEqualsSwtpmPcr10InBothBanks) {
     Bytes d = crypto::Digest(HashAlg::kSha256, AsBytes("file" + std::to_string(i)));
     const std::string path = "/usr/bin/tool" + std::to_string(i);
     switch (i % 5) {
-      case 0: entries.push_back(ImaLine("ima-ng", "sha256", d, path)); break;
-      case 1: entries.push_back(ImaLine("ima-sig", "sha256", d, path, Bytes{3, 2, 4, 0xaa, 0xbb})); break;
-      case 2: entries.push_back(ImaLine("ima-sig", "sha256", d, path)); break;
-      case 3: entries.push_back(ImaLine("ima", "sha1", crypto::Digest(HashAlg::kSha1, d), path)); break;
-      case 4: entries.push_back(ImaLine("ima-buf", "sha256", d, "kexec-cmdline", Bytes{'r', 'o'})); break;
+      case 0:
+        entries.push_back(ImaLine("ima-ng", "sha256", d, path));
+        break;
+      case 1:
+        entries.push_back(ImaLine("ima-sig", "sha256", d, path, Bytes{3, 2, 4, 0xaa, 0xbb}));
+        break;
+      case 2:
+        entries.push_back(ImaLine("ima-sig", "sha256", d, path));
+        break;
+      case 3:
+        entries.push_back(ImaLine("ima", "sha1", crypto::Digest(HashAlg::kSha1, d), path));
+        break;
+      case 4:
+        entries.push_back(ImaLine("ima-buf", "sha256", d, "kexec-cmdline", Bytes{'r', 'o'}));
+        break;
     }
   }
-  entries.push_back(ImaLine("ima-ng", "sha256", Bytes(32, 0), "/var/log/open-writers", {}, /*violation=*/true));
+  entries.push_back(
+      ImaLine("ima-ng", "sha256", Bytes(32, 0), "/var/log/open-writers", {}, /*violation=*/true));
   entries.push_back(ImaLine("ima-ng", "sha256", Bytes(32, 0x42), "/usr/bin/after-violation"));
 
   std::string text;

@@ -144,7 +144,7 @@ void AppendU16(std::string& s, uint16_t v) {
 // A crypto-agile header (sha256 only) followed by `body`.
 std::string AgileLog(const std::string& body, uint32_t num_algs = 1) {
   std::string spec("Spec ID Event03", 16);
-  AppendU32(spec, 0);         // platformClass
+  AppendU32(spec, 0);  // platformClass
   spec += std::string("\x00\x02\x00\x02", 4);
   AppendU32(spec, num_algs);
   for (uint32_t i = 0; i < std::min<uint32_t>(num_algs, 1); ++i) {

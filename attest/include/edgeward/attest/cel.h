@@ -64,8 +64,8 @@ struct CelFileMeasurement {
 StatusOr<Bytes> CanonicalFileContent(const CelFileMeasurement& m);
 
 struct CelRecord {
-  std::string line;                           // one JSON object, no '\n'
-  std::map<crypto::HashAlg, Bytes> digests;   // what to extend into `pcr`, per bank
+  std::string line;                          // one JSON object, no '\n'
+  std::map<crypto::HashAlg, Bytes> digests;  // what to extend into `pcr`, per bank
 };
 
 // Builds record `recnum` for a file measurement extended into `pcr`, with a

@@ -39,9 +39,9 @@ std::string_view EventLogFormatName(EventLogFormat f);  // "uefi", "ima", "cel"
 std::optional<EventLogFormat> EventLogFormatFromName(std::string_view name);
 
 struct LogEvent {
-  size_t index = 0;        // 0-based position in the log
+  size_t index = 0;  // 0-based position in the log
   uint32_t pcr = 0;
-  std::string type;        // "EV_EFI_BOOT_SERVICES_APPLICATION", "ima-ng", "edgeward.file", ...
+  std::string type;  // "EV_EFI_BOOT_SERVICES_APPLICATION", "ima-ng", "edgeward.file", ...
   // What was extended into each bank. For IMA, the template hash per bank.
   std::map<HashAlg, Bytes> digests;
   // For file measurements (IMA templates, our CEL file events): the path and
