@@ -1,6 +1,9 @@
 // Event-log replay against the verified PCRs, file digests against the
 // allowed list, and golden PCR values. A log's events count only when the
 // whole log replays to PCR values the quote's signature covers.
+#include <algorithm>
+#include <map>
+#include <optional>
 #include <vector>
 
 #include "appraisal_internal.h"
@@ -27,8 +30,41 @@ StatusOr<ParsedLog> ParseOne(const EvidenceEventLog& log, const TpmlPcrSelection
   return InvalidArgument("unknown event log format");
 }
 
-void CheckFiles(const ParsedLog& parsed, size_t log_index, const ReferenceValues& ref, Verdict& v) {
-  for (const LogEvent& ev : parsed.events) {
+// Runtime logs (IMA, CEL) keep growing: a log read after the quote has
+// events the quote doesn't cover yet. The quote then pins a prefix of the
+// log. Returns the length of the shortest prefix whose replay gives the
+// verified value of every PCR it extends (in every verified bank it has
+// digests for), or nullopt. Events past the prefix are not believed.
+std::optional<size_t> VerifiedPrefix(const ParsedLog& log, const tpm::PcrValues& verified) {
+  std::map<std::pair<crypto::HashAlg, uint32_t>, Bytes> state;
+  size_t mismatched = 0;
+  for (size_t i = 0; i < log.events.size(); ++i) {
+    const LogEvent& ev = log.events[i];
+    if (ev.not_extended || ev.pcr >= tpm::kNumPcrs) continue;
+    for (const auto& [bank, digest] : ev.digests) {
+      auto quoted_bank = verified.find(bank);
+      if (quoted_bank == verified.end()) continue;
+      auto quoted = quoted_bank->second.find(ev.pcr);
+      if (quoted == quoted_bank->second.end()) return std::nullopt;  // no prefix past here can verify
+      const size_t size = crypto::DigestSize(bank);
+      if (digest.size() != size) return std::nullopt;
+      auto [it, fresh] = state.try_emplace({bank, ev.pcr}, Bytes(size, 0));
+      if (!fresh && it->second == quoted->second) ++mismatched;  // leaves the matching state
+      if (fresh) ++mismatched;
+      const bool violation = log.format == EventLogFormat::kIma &&
+                             std::all_of(digest.begin(), digest.end(), [](uint8_t b) { return b == 0; });
+      crypto::ExtendInPlace(bank, it->second, violation ? Bytes(size, 0xff) : digest);
+      if (it->second == quoted->second) --mismatched;
+    }
+    if (!state.empty() && mismatched == 0) return i + 1;
+  }
+  return std::nullopt;
+}
+
+void CheckFiles(const ParsedLog& parsed, size_t verified_events, size_t log_index, const ReferenceValues& ref,
+                Verdict& v) {
+  for (size_t i = 0; i < verified_events; ++i) {
+    const LogEvent& ev = parsed.events[i];
     if (ev.path.empty() || ev.not_extended) continue;
     if (ref.IsExcluded(ev.path)) continue;
     ++v.files_checked;
@@ -89,6 +125,8 @@ void AppraiseEventLogs(const Evidence& e, const ReferenceValues* reference, Verd
       continue;
     }
     const tpm::PcrValues replayed = Replay(*parsed);
+    const size_t first_finding = v.findings.size();
+    size_t verified_events = parsed->events.size();
     bool ok = true;
     bool any_bank = false;
     for (const auto& [bank, values] : replayed) {
@@ -124,8 +162,20 @@ void AppraiseEventLogs(const Evidence& e, const ReferenceValues* reference, Verd
       f.log_index = i;
       ok = false;
     }
+    if (!ok && log.format != EventLogFormat::kUefi) {
+      if (auto prefix = VerifiedPrefix(*parsed, v.verified_pcrs)) {
+        v.findings.resize(first_finding);
+        ok = true;
+        verified_events = *prefix;
+        Finding& f = AddFinding(v, "replay", Severity::kInfo,
+                                name + " has " + std::to_string(parsed->events.size() - *prefix) +
+                                    " events after the quote; they are not covered by it and were not checked");
+        f.log_index = i;
+        f.event_index = *prefix;
+      }
+    }
     v.log_verified[i] = ok;
-    if (ok && reference != nullptr) CheckFiles(*parsed, i, *reference, v);
+    if (ok && reference != nullptr) CheckFiles(*parsed, verified_events, i, *reference, v);
   }
 }
 

@@ -274,6 +274,29 @@ TEST_F(AppraisalInterop, LogThatDoesNotReplayIsNotBelieved) {
   EXPECT_EQ(v.files_checked, 0u);
 }
 
+// A runtime log read after the quote has more events than the quote covers:
+// the quoted prefix verifies, the rest is reported and not believed.
+TEST_F(AppraisalInterop, EventsAfterTheQuoteAreNotBelieved) {
+  Evidence e = Quote("ecc", kNonce);
+  e.event_logs[0].data += ImaLine({"/usr/bin/late", crypto::Digest(HashAlg::kSha256, AsBytes("late"))});
+  auto ref = ReferenceFromEvidence(Quote("ecc", kNonce));
+  ASSERT_TRUE(ref.ok()) << ref.status().ToString();
+  AppraisalOptions o;
+  o.reference = &*ref;
+  Verdict v = Check(e, kNonce, o);
+  EXPECT_TRUE(v.pass) << FormatVerdictText(v);
+  const Finding* f = Find(v, "replay");
+  ASSERT_NE(f, nullptr) << FormatVerdictText(v);
+  EXPECT_EQ(f->severity, Severity::kInfo);
+  EXPECT_EQ(f->event_index, 3u);
+  EXPECT_EQ(v.files_checked, 3u);  // /usr/bin/late is not among them
+  // An event missing from the front is still caught.
+  e.event_logs[0].data = e.event_logs[0].data.substr(e.event_logs[0].data.find('\n') + 1);
+  v = Check(e, kNonce, o);
+  EXPECT_FALSE(v.pass);
+  EXPECT_EQ(Find(v, "replay")->severity, Severity::kFail) << FormatVerdictText(v);
+}
+
 TEST_F(AppraisalInterop, LogTouchingAnUnquotedPcrIsReported) {
   Evidence e = Quote("ecc", kNonce, "sha256:0,1,2,3");
   Verdict v = Check(e, kNonce);
