@@ -2,6 +2,8 @@
 // Exit codes: 0 ok, 1 verdict fail, 2 bad usage or input, 3 operation failed.
 #include <CLI/CLI.hpp>
 
+#include <cstdlib>
+
 #include "cli/common.h"
 #include "edgeward/base/log.h"
 
@@ -15,6 +17,10 @@ int main(int argc, char** argv) {
   app.add_flag("--log-json", log_json, "log as JSON lines");
   app.require_subcommand(1);
   app.parse_complete_callback([&] {
+    // The TSS prints its own error lines to stderr; our errors already name
+    // the failing call and its decoded response code. Keep its chatter for
+    // debugging only (an explicit TSS2_LOG from the user wins).
+    if (log_level != "debug" && log_level != "trace") ::setenv("TSS2_LOG", "all+none", /*overwrite=*/0);
     edgeward::SetupLogging(log_level, log_json ? edgeward::LogFormat::kJson : edgeward::LogFormat::kText);
   });
 

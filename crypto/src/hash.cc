@@ -3,21 +3,37 @@
 #include <openssl/evp.h>
 
 #include <cstdlib>
+#include <initializer_list>
 
 #include "edgeward/crypto/openssl_ptr.h"
 
 namespace edgeward::crypto {
 namespace {
 
+// OpenSSL 3 resolves EVP_sha256() & co. through a provider lookup on every
+// init ("implicit fetch"), which dominates the cost of hashing the short
+// inputs of event-log replay. Fetch each algorithm once, explicitly; the
+// fetched EVP_MDs live for the whole process.
+const EVP_MD* FetchMd(const char* name) {
+  EVP_MD* md = EVP_MD_fetch(nullptr, name, nullptr);
+  return md;  // null only if the default provider lacks it; checked at use
+}
+
 const EVP_MD* Md(HashAlg alg) {
+  static const EVP_MD* const kSha1 = FetchMd("SHA1");
+  static const EVP_MD* const kSha256 = FetchMd("SHA256");
+  static const EVP_MD* const kSha384 = FetchMd("SHA384");
+  static const EVP_MD* const kSha512 = FetchMd("SHA512");
+  static const EVP_MD* const kSm3 = FetchMd("SM3");
+  const EVP_MD* md = nullptr;
   switch (alg) {
-    case HashAlg::kSha1: return EVP_sha1();
-    case HashAlg::kSha256: return EVP_sha256();
-    case HashAlg::kSha384: return EVP_sha384();
-    case HashAlg::kSha512: return EVP_sha512();
-    case HashAlg::kSm3_256: return EVP_sm3();
+    case HashAlg::kSha1: md = kSha1; break;
+    case HashAlg::kSha256: md = kSha256; break;
+    case HashAlg::kSha384: md = kSha384; break;
+    case HashAlg::kSha512: md = kSha512; break;
+    case HashAlg::kSm3_256: md = kSm3; break;
   }
-  return nullptr;
+  return md;
 }
 
 // Hashing can only fail on allocation failure inside OpenSSL; there is no
@@ -76,7 +92,8 @@ struct Hasher::Impl {
 Hasher::Hasher(HashAlg alg) : alg_(alg), impl_(std::make_unique<Impl>()) {
   impl_->ctx.reset(EVP_MD_CTX_new());
   if (!impl_->ctx) HashFatal("EVP_MD_CTX_new");
-  if (EVP_DigestInit_ex(impl_->ctx.get(), Md(alg), nullptr) != 1) HashFatal("EVP_DigestInit_ex");
+  if (Md(alg) == nullptr) HashFatal("EVP_MD_fetch");
+  if (EVP_DigestInit_ex2(impl_->ctx.get(), Md(alg), nullptr) != 1) HashFatal("EVP_DigestInit_ex2");
 }
 Hasher::~Hasher() = default;
 Hasher::Hasher(Hasher&&) noexcept = default;
@@ -91,24 +108,35 @@ Bytes Hasher::Finish() {
   Bytes out(DigestSize(alg_));
   unsigned int len = 0;
   if (EVP_DigestFinal_ex(impl_->ctx.get(), out.data(), &len) != 1) HashFatal("EVP_DigestFinal_ex");
-  if (EVP_DigestInit_ex(impl_->ctx.get(), Md(alg_), nullptr) != 1) HashFatal("EVP_DigestInit_ex");
+  if (EVP_DigestInit_ex2(impl_->ctx.get(), Md(alg_), nullptr) != 1) HashFatal("EVP_DigestInit_ex2");
   out.resize(len);
   return out;
 }
 
-Bytes Digest(HashAlg alg, ByteView data) {
+namespace {
+
+// Digest of the concatenation of `parts`, with one reusable context per
+// thread (saves an allocation per digest on the replay hot path).
+Bytes DigestParts(HashAlg alg, std::initializer_list<ByteView> parts) {
+  static thread_local EvpMdCtxPtr ctx(EVP_MD_CTX_new());
+  if (!ctx) HashFatal("EVP_MD_CTX_new");
+  const EVP_MD* md = Md(alg);
+  if (md == nullptr) HashFatal("EVP_MD_fetch");
+  if (EVP_DigestInit_ex2(ctx.get(), md, nullptr) != 1) HashFatal("EVP_DigestInit_ex2");
+  for (ByteView p : parts) {
+    if (!p.empty() && EVP_DigestUpdate(ctx.get(), p.data(), p.size()) != 1) HashFatal("EVP_DigestUpdate");
+  }
   Bytes out(DigestSize(alg));
   unsigned int len = 0;
-  if (EVP_Digest(data.data(), data.size(), out.data(), &len, Md(alg), nullptr) != 1) HashFatal("EVP_Digest");
+  if (EVP_DigestFinal_ex(ctx.get(), out.data(), &len) != 1) HashFatal("EVP_DigestFinal_ex");
   out.resize(len);
   return out;
 }
 
-void ExtendInPlace(HashAlg alg, Bytes& pcr, ByteView digest) {
-  Hasher h(alg);
-  h.Update(pcr);
-  h.Update(digest);
-  pcr = h.Finish();
-}
+}  // namespace
+
+Bytes Digest(HashAlg alg, ByteView data) { return DigestParts(alg, {data}); }
+
+void ExtendInPlace(HashAlg alg, Bytes& pcr, ByteView digest) { pcr = DigestParts(alg, {pcr, digest}); }
 
 }  // namespace edgeward::crypto
