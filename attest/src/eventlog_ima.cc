@@ -132,7 +132,7 @@ class ImaParser {
   Status HexField(std::string_view hex, size_t lineno, const char* what, size_t& out_size);
 
   HashAlg column_alg_;
-  std::vector<internal::FastHasher> hashers_;  // [0] is the column's bank
+  std::vector<crypto::Hasher> hashers_;  // [0] is the column's bank
   Bytes data_;                                 // template data of the current line
 };
 
@@ -290,9 +290,8 @@ Status ImaParser::ParseLine(std::string_view line, size_t lineno, LogEvent& e) {
     Bytes& out = e.digests[h.alg()];
     out.assign(h.size(), 0);
     if (violation) continue;  // Replay extends 0xff..; nothing to check
-    h.Init();
     h.Update(data_);
-    h.Final(out.data());
+    h.FinishInto(out.data());
     if (i == 0 && std::memcmp(out.data(), column.data(), hsize) != 0) {
       return LineError(lineno,
                        "template hash " + std::string(hash_s) + " does not match the template data (" +

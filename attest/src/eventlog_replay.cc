@@ -28,7 +28,7 @@ tpm::PcrValues Replay(const ParsedLog& log) {
   tpm::PcrValues out;
   // Replay of large IMA logs is a hot path: hashers are reused per bank and
   // each (bank, PCR) value is found through a flat table, not a map lookup.
-  std::array<std::optional<internal::FastHasher>, kNumBanks> hashers;
+  std::array<std::optional<crypto::Hasher>, kNumBanks> hashers;
   std::array<std::array<Bytes*, tpm::kNumPcrs>, kNumBanks> slots{};
   Bytes ff;
   for (const LogEvent& e : log.events) {

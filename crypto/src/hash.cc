@@ -87,13 +87,15 @@ std::optional<HashAlg> HashAlgFromTpmId(uint16_t id) {
 
 struct Hasher::Impl {
   EvpMdCtxPtr ctx;
+  const EVP_MD* md = nullptr;  // fetched once (see Md)
 };
 
 Hasher::Hasher(HashAlg alg) : alg_(alg), impl_(std::make_unique<Impl>()) {
   impl_->ctx.reset(EVP_MD_CTX_new());
   if (!impl_->ctx) HashFatal("EVP_MD_CTX_new");
-  if (Md(alg) == nullptr) HashFatal("EVP_MD_fetch");
-  if (EVP_DigestInit_ex2(impl_->ctx.get(), Md(alg), nullptr) != 1) HashFatal("EVP_DigestInit_ex2");
+  impl_->md = Md(alg);
+  if (impl_->md == nullptr) HashFatal("EVP_MD_fetch");
+  if (EVP_DigestInit_ex2(impl_->ctx.get(), impl_->md, nullptr) != 1) HashFatal("EVP_DigestInit_ex2");
 }
 Hasher::~Hasher() = default;
 Hasher::Hasher(Hasher&&) noexcept = default;
@@ -106,11 +108,23 @@ void Hasher::Update(ByteView data) {
 
 Bytes Hasher::Finish() {
   Bytes out(DigestSize(alg_));
-  unsigned int len = 0;
-  if (EVP_DigestFinal_ex(impl_->ctx.get(), out.data(), &len) != 1) HashFatal("EVP_DigestFinal_ex");
-  if (EVP_DigestInit_ex2(impl_->ctx.get(), Md(alg_), nullptr) != 1) HashFatal("EVP_DigestInit_ex2");
-  out.resize(len);
+  FinishInto(out.data());
   return out;
+}
+
+void Hasher::FinishInto(uint8_t* out) {
+  unsigned int len = 0;
+  if (EVP_DigestFinal_ex(impl_->ctx.get(), out, &len) != 1 || len != DigestSize(alg_)) {
+    HashFatal("EVP_DigestFinal_ex");
+  }
+  if (EVP_DigestInit_ex2(impl_->ctx.get(), impl_->md, nullptr) != 1) HashFatal("EVP_DigestInit_ex2");
+}
+
+void Hasher::Extend(Bytes& pcr, ByteView digest) {
+  if (pcr.size() != DigestSize(alg_)) HashFatal("Hasher::Extend (PCR of the wrong size)");
+  Update(pcr);
+  Update(digest);
+  FinishInto(pcr.data());
 }
 
 namespace {

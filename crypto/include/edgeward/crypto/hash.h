@@ -45,7 +45,14 @@ class Hasher {
   void Update(ByteView data);
   // Returns the digest and resets the hasher for reuse with the same alg.
   Bytes Finish();
+  // Writes size() bytes to `out` and resets, without allocating.
+  void FinishInto(uint8_t* out);
+  // PCR extend with this hasher: pcr = H(pcr || digest), in place. `pcr`
+  // must be size() bytes. Reusing one Hasher across a long log avoids an
+  // allocation per extend.
+  void Extend(Bytes& pcr, ByteView digest);
   HashAlg alg() const { return alg_; }
+  size_t size() const { return DigestSize(alg_); }
 
  private:
   struct Impl;
