@@ -54,27 +54,34 @@ StatusOr<attest::Evidence> CollectEvidence(tpm::Tpm& tpm, const CollectOptions& 
   ev.node_id = o.node_id.empty() ? HostName() : o.node_id;
   ev.nonce = o.nonce;
 
-  // Event logs first: they decide which PCRs must be quoted.
-  std::vector<std::pair<attest::EvidenceEventLog, attest::ParsedLog>> logs;
-  auto add_log = [&](attest::EventLogFormat format, const std::string& path) -> Status {
-    EW_ASSIGN_OR_RETURN(std::optional<std::string> text, ReadOptionalLog(path));
-    if (!text) return Status::Ok();
-    StatusOr<attest::ParsedLog> parsed =
-        format == attest::EventLogFormat::kUefi ? attest::ParseUefiLog(AsBytes(*text))
-        : format == attest::EventLogFormat::kIma ? attest::ParseImaLog(*text)
-                                                 : attest::ParseCelLog(*text);
-    if (!parsed.ok()) return parsed.status().WithContext(path);
-    attest::EvidenceEventLog l;
-    l.format = format;
-    l.data = std::move(*text);
-    if (format == attest::EventLogFormat::kIma) l.template_hash_alg = HashAlg::kSha1;
-    logs.emplace_back(std::move(l), std::move(*parsed));
-    return Status::Ok();
+  // The logs are read twice. Before the quote, to learn which PCRs they
+  // touch (those must be quoted). After the quote, for the evidence: a log
+  // that only grows (IMA) then holds every event the quote covers, and the
+  // verifier replays the prefix that matches. Our own log is held still by
+  // the measurement lock from before the quote until it has been read.
+  const std::pair<attest::EventLogFormat, std::string> sources[] = {
+      {attest::EventLogFormat::kUefi, o.uefi_log_path},
+      {attest::EventLogFormat::kIma, o.ima_log_path},
+      {attest::EventLogFormat::kCel, MeasurementLogPath(o.state_dir)},
   };
-  EW_RETURN_IF_ERROR(add_log(attest::EventLogFormat::kUefi, o.uefi_log_path));
-  EW_RETURN_IF_ERROR(add_log(attest::EventLogFormat::kIma, o.ima_log_path));
-  EW_RETURN_IF_ERROR(add_log(attest::EventLogFormat::kCel, MeasurementLogPath(o.state_dir)));
+  auto read_logs = [&]() -> StatusOr<std::vector<std::pair<attest::EvidenceEventLog, attest::ParsedLog>>> {
+    std::vector<std::pair<attest::EvidenceEventLog, attest::ParsedLog>> logs;
+    for (const auto& [format, path] : sources) {
+      EW_ASSIGN_OR_RETURN(std::optional<std::string> text, ReadOptionalLog(path));
+      if (!text) continue;
+      auto parsed = attest::ParseEventLog(AsBytes(*text), format);
+      if (!parsed.ok()) return parsed.status().WithContext(path);
+      attest::EvidenceEventLog l;
+      l.format = format;
+      l.data = std::move(*text);
+      if (format == attest::EventLogFormat::kIma) l.template_hash_alg = HashAlg::kSha1;
+      logs.emplace_back(std::move(l), std::move(*parsed));
+    }
+    return logs;
+  };
 
+  EW_ASSIGN_OR_RETURN(MeasurementLock lock, MeasurementLock::Acquire(o.state_dir));
+  EW_ASSIGN_OR_RETURN(auto logs, read_logs());
   EW_ASSIGN_OR_RETURN(std::vector<HashAlg> banks, tpm::ActivePcrBanks(tpm));
   tpm::PcrSelection sel;
   if (o.selection) {
@@ -96,6 +103,8 @@ StatusOr<attest::Evidence> CollectEvidence(tpm::Tpm& tpm, const CollectOptions& 
   EW_ASSIGN_OR_RETURN(tpm::Ek ek, tpm::Ek::Open(tpm));
   EW_ASSIGN_OR_RETURN(tpm::Ak ak, tpm::LoadOrCreateAk(ek, o.state_dir));
   EW_ASSIGN_OR_RETURN(tpm::Quote quote, tpm::CreateQuote(ek, ak, o.nonce, sel));
+  EW_ASSIGN_OR_RETURN(logs, read_logs());
+  lock = MeasurementLock();  // measurements may go on
 
   ev.collected_at = NowRfc3339();
   ev.quote_attest = std::move(quote.attest);

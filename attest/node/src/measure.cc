@@ -59,6 +59,19 @@ std::string Describe(const std::map<HashAlg, Bytes>& values) {
 
 std::string MeasurementLogPath(const std::string& state_dir) { return state_dir + "/measurements.cel"; }
 
+StatusOr<MeasurementLock> MeasurementLock::Acquire(const std::string& state_dir) {
+  EW_RETURN_IF_ERROR(MakeDirs(state_dir, 0700, /*enforce_mode=*/true));
+  const std::string path = state_dir + "/measure.lock";
+  UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
+  if (!fd.valid()) return EW_ERRNO("open", path);
+  int rc;
+  do {
+    rc = ::flock(fd.get(), LOCK_EX);
+  } while (rc != 0 && errno == EINTR);
+  if (rc != 0) return EW_ERRNO("flock", path);
+  return MeasurementLock(std::move(fd));
+}
+
 StatusOr<MeasureReport> Measure(tpm::Tpm& tpm, const std::vector<std::string>& paths,
                                 const MeasureOptions& options) {
   if (options.pcr >= tpm::kNumPcrs || options.pcr == 16 || options.pcr == 23) {
@@ -66,12 +79,7 @@ StatusOr<MeasureReport> Measure(tpm::Tpm& tpm, const std::vector<std::string>& p
                            " is not allowed: it must exist and must not be resettable by software (16, 23)");
   }
   if (paths.empty()) return InvalidArgument("measure: no paths given");
-  EW_RETURN_IF_ERROR(MakeDirs(options.state_dir, 0700, /*enforce_mode=*/true));
-
-  const std::string lock_path = options.state_dir + "/measure.lock";
-  UniqueFd lock(::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
-  if (!lock.valid()) return EW_ERRNO("open", lock_path);
-  if (::flock(lock.get(), LOCK_EX) != 0) return EW_ERRNO("flock", lock_path);
+  EW_ASSIGN_OR_RETURN(MeasurementLock lock, MeasurementLock::Acquire(options.state_dir));
 
   MeasureReport report;
   const std::string log_path = MeasurementLogPath(options.state_dir);

@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "edgeward/attest_node/file_scan.h"
+#include "edgeward/base/fd.h"
 #include "edgeward/base/status.h"
 #include "edgeward/tpm/tpm.h"
 
@@ -52,6 +53,19 @@ struct MeasureReport {
 
 // The log's path in `state_dir`: state_dir + "/measurements.cel".
 std::string MeasurementLogPath(const std::string& state_dir);
+
+// Exclusive hold on a state directory's measurement log (a flock on
+// state_dir/measure.lock): Measure() takes it for a whole run, evidence
+// collection from before its quote until it has read the log, so log and
+// quote agree. Released on destruction. Creates state_dir (0700) if needed.
+class MeasurementLock {
+ public:
+  static StatusOr<MeasurementLock> Acquire(const std::string& state_dir);
+  MeasurementLock() = default;  // holds nothing
+ private:
+  explicit MeasurementLock(UniqueFd fd) : fd_(std::move(fd)) {}
+  UniqueFd fd_;
+};
 
 StatusOr<MeasureReport> Measure(tpm::Tpm& tpm, const std::vector<std::string>& paths,
                                 const MeasureOptions& options);
