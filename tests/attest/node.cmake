@@ -6,3 +6,7 @@ edgeward_add_test(measure_test
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/measure_test.cc
   LIBS edgeward::attest_node edgeward::tpm
   LABELS swtpm)
+edgeward_add_test(collect_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/collect_test.cc
+  LIBS edgeward::attest_node edgeward::tpm
+  LABELS swtpm)
