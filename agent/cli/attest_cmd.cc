@@ -46,10 +46,18 @@ int RunQuote(Globals& g, const QuoteArgs& a) {
   return Fail(Emit(*json, a.out));
 }
 
+// An input file that is too large is bad input (exit 2), not a failure of
+// the machine.
+Status AsInputError(const Status& s) {
+  if (s.code() == StatusCode::kResourceExhausted) return InvalidArgument(s.message());
+  return s;
+}
+
 StatusOr<attest::Evidence> LoadEvidence(const std::string& path) {
-  EW_ASSIGN_OR_RETURN(std::string text, ReadFileToString(path, attest::kMaxEvidenceBytes));
-  auto ev = attest::DecodeEvidence(text);
-  if (!ev.ok()) return ev.status().WithContext(path);
+  auto text = ReadFileToString(path, attest::kMaxEvidenceBytes);
+  if (!text.ok()) return AsInputError(text.status());
+  auto ev = attest::DecodeEvidence(*text);
+  if (!ev.ok()) return AsInputError(ev.status()).WithContext(path);
   return ev;
 }
 
@@ -72,7 +80,7 @@ int RunVerify(const VerifyArgs& a) {
   std::optional<attest::ReferenceValues> ref;
   if (!a.reference.empty()) {
     auto r = attest::LoadReferenceValues(a.reference);
-    if (!r.ok()) return Fail(r.status());
+    if (!r.ok()) return Fail(AsInputError(r.status()));
     ref = std::move(*r);
     opts.reference = &*ref;
   }
@@ -112,7 +120,14 @@ int RunReference(const ReferenceArgs& a) {
   auto ev = LoadEvidence(a.from);
   if (!ev.ok()) return Fail(ev.status());
   auto ref = attest::ReferenceFromEvidence(*ev);
-  if (!ref.ok()) return Fail(ref.status().WithContext(a.from));
+  if (!ref.ok()) {
+    // Evidence that doesn't appraise can't vouch for reference values: that
+    // is a problem with the input, reported with every reason.
+    if (ref.status().code() == StatusCode::kFailedPrecondition) {
+      return Fail(InvalidArgument(ref.status().message()).WithContext(a.from));
+    }
+    return Fail(ref.status().WithContext(a.from));
+  }
   return Fail(Emit(attest::FormatReferenceValues(*ref), a.out));
 }
 
@@ -129,9 +144,9 @@ int RunLog(const LogArgs& a) {
     if (!format) return Fail(InvalidArgument("--format: '" + a.format + "' is not one of uefi, ima, cel"));
   }
   auto data = ReadFileToString(a.file, attest::kMaxEventLogBytes);
-  if (!data.ok()) return Fail(data.status());
+  if (!data.ok()) return Fail(AsInputError(data.status()));
   auto log = attest::ParseEventLog(AsBytes(*data), format);
-  if (!log.ok()) return Fail(log.status().WithContext(a.file));
+  if (!log.ok()) return Fail(AsInputError(log.status()).WithContext(a.file));
   tpm::PcrValues pcrs = attest::Replay(*log);
   return Fail(Emit(a.json ? attest::FormatLogJson(*log, pcrs) : attest::FormatLogText(*log, pcrs), ""));
 }

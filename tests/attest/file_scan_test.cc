@@ -20,8 +20,9 @@ constexpr char kHelloSha256[] = "5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d
 
 void Write(const std::string& p, std::string_view s) { ASSERT_TRUE(WriteFileAtomic(p, AsBytes(s), 0644).ok()); }
 
-// Makes the file's last change safely older than any hash taken after this.
-void Age() { std::this_thread::sleep_for(std::chrono::milliseconds(20)); }
+// Makes the file's last change older than the scan cache's racily-clean
+// slack (2 s), so a hash taken after this may be reused.
+void Age() { std::this_thread::sleep_for(std::chrono::milliseconds(2100)); }
 
 TEST(FileScanTest, HashFileMatchesSha256sum) {
   testing::TempDir dir;
@@ -82,7 +83,7 @@ TEST(FileScanTest, RacilyCleanFileIsNotTrustedFromCache) {
   auto first = HashFile(p, &cache);
   ASSERT_TRUE(first.ok());
   ScanCache::Entry e = *cache.Find(p);
-  e.hashed_at_ns = e.identity.ctime_ns;  // hashed in the same tick as the change
+  e.hashed_at_ns = e.identity.ctime_ns + 1'000'000'000;  // hashed 1 s after the change: within the slack
   cache.Put(p, e);
   auto second = HashFile(p, &cache);
   ASSERT_TRUE(second.ok());
@@ -111,12 +112,11 @@ TEST(FileScanTest, CacheSurvivesSaveAndLoadAndCorruptionIsIgnored) {
   EXPECT_EQ(ScanCache::Load(dir.File("cache")).size(), 0u);
 }
 
-TEST(FileScanTest, HashPathsWalksDirectoriesSortedAndSkipsSymlinks) {
+TEST(FileScanTest, HashPathsWalksDirectoriesSorted) {
   testing::TempDir dir;
   ASSERT_TRUE(MakeDirs(dir.File("t/sub"), 0755).ok());
   Write(dir.File("t/b"), "b");
   Write(dir.File("t/sub/a"), "a");
-  ASSERT_EQ(::symlink("/etc/passwd", dir.File("t/link").c_str()), 0);
   auto r = HashPaths({dir.File("t")}, nullptr);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   ASSERT_EQ(r->size(), 2u);
@@ -125,6 +125,36 @@ TEST(FileScanTest, HashPathsWalksDirectoriesSortedAndSkipsSymlinks) {
   auto missing = HashPaths({dir.File("nope")}, nullptr);
   EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
   EXPECT_NE(missing.status().message().find(dir.File("nope")), std::string::npos);
+}
+
+// Replacing a measured file with a link to another file must change what is
+// recorded for that path: the link is measured as the content it leads to.
+TEST(FileScanTest, ALinkIsMeasuredAsItsTargetUnderItsOwnPath) {
+  testing::TempDir dir;
+  ASSERT_TRUE(MakeDirs(dir.File("t"), 0755).ok());
+  Write(dir.File("elsewhere"), "hello\n");
+  ASSERT_EQ(::symlink(dir.File("elsewhere").c_str(), dir.File("t/sensor").c_str()), 0);
+  ASSERT_EQ(::symlink(dir.File("gone").c_str(), dir.File("t/dangling").c_str()), 0);
+  auto r = HashPaths({dir.File("t")}, nullptr);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->size(), 1u);
+  EXPECT_EQ((*r)[0].path, dir.File("t/sensor"));
+  EXPECT_EQ(HexEncode((*r)[0].sha256), kHelloSha256);
+}
+
+TEST(FileScanTest, LinkedDirectoriesAreWalkedOnceAndLoopsEnd) {
+  testing::TempDir dir;
+  ASSERT_TRUE(MakeDirs(dir.File("t/real"), 0755).ok());
+  Write(dir.File("t/real/f"), "f");
+  ASSERT_EQ(::symlink(dir.File("t").c_str(), dir.File("t/real/loop").c_str()), 0);
+  ASSERT_TRUE(MakeDirs(dir.File("other"), 0755).ok());
+  Write(dir.File("other/g"), "g");
+  ASSERT_EQ(::symlink(dir.File("other").c_str(), dir.File("t/linked").c_str()), 0);
+  auto r = HashPaths({dir.File("t")}, nullptr);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->size(), 2u);
+  EXPECT_EQ((*r)[0].path, dir.File("t/linked/g"));
+  EXPECT_EQ((*r)[1].path, dir.File("t/real/f"));
 }
 
 }  // namespace

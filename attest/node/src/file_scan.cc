@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <filesystem>
+#include <set>
+#include <utility>
 
 #include <spdlog/spdlog.h>
 
@@ -22,6 +24,9 @@ namespace {
 
 constexpr char kCacheMagic[] = "edgeward-scan-cache v1\n";
 constexpr size_t kMaxCacheBytes = 256u << 20;
+// Larger than the coarse-clock lag (a few ms) and the timestamp granularity
+// of common file systems (1 s; 2 s for FAT).
+constexpr int64_t kRacyCleanSlackNs = 2'000'000'000;
 
 int64_t ToNs(const struct timespec& ts) { return int64_t{ts.tv_sec} * 1000000000 + ts.tv_nsec; }
 
@@ -125,9 +130,12 @@ StatusOr<FileDigest> HashFile(const std::string& path, ScanCache* cache) {
   if (cache != nullptr) {
     const ScanCache::Entry* e = cache->Find(path);
     // Reuse only if nothing about the file changed and its last change was
-    // strictly before the moment we hashed it (not racily clean).
-    if (e != nullptr && e->identity == out.identity && out.identity.ctime_ns < e->hashed_at_ns &&
-        e->sha256.size() == 32) {
+    // well before the moment we hashed it (not racily clean): the kernel
+    // stamps ctime from a coarse clock that lags CLOCK_REALTIME, truncated
+    // to the file system's granularity, so a write just after our hash can
+    // carry a ctime *earlier* than hashed_at. The slack covers both.
+    if (e != nullptr && e->identity == out.identity &&
+        out.identity.ctime_ns + kRacyCleanSlackNs < e->hashed_at_ns && e->sha256.size() == 32) {
       out.sha256 = e->sha256;
       out.from_cache = true;
       return out;
@@ -163,8 +171,41 @@ StatusOr<FileDigest> HashFile(const std::string& path, ScanCache* cache) {
   return Unavailable(path + ": file kept changing while it was being measured");
 }
 
+namespace {
+
+// Collects the regular files under `dir`, following symbolic links: a link
+// to a file is measured (the target's content) under the link's own path, so
+// swapping a measured file for a link to something else changes the record
+// for that path; a link to a directory is walked, each directory at most once
+// (by device and inode), so link loops end.
+Status Walk(const fs::path& dir, std::set<std::pair<dev_t, ino_t>>& seen, std::vector<std::string>& files,
+            int depth) {
+  if (depth > 64) return InvalidArgument(dir.string() + ": directories nested deeper than 64 levels");
+  std::error_code ec;
+  fs::directory_iterator it(dir, ec), end;
+  if (ec) return InvalidArgument(dir.string() + ": " + ec.message());
+  for (; it != end; it.increment(ec)) {
+    if (ec) return Internal(dir.string() + ": reading the directory: " + ec.message());
+    const fs::path& p = it->path();
+    struct stat st {};
+    if (::stat(p.c_str(), &st) != 0) {
+      if (errno == ENOENT) continue;  // a dangling link, or removed while we walk: nothing to measure
+      return EW_ERRNO("stat", p.string());
+    }
+    if (S_ISREG(st.st_mode)) {
+      files.push_back(p.string());
+    } else if (S_ISDIR(st.st_mode) && seen.insert({st.st_dev, st.st_ino}).second) {
+      EW_RETURN_IF_ERROR(Walk(p, seen, files, depth + 1));
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 StatusOr<std::vector<FileDigest>> HashPaths(const std::vector<std::string>& paths, ScanCache* cache) {
   std::vector<std::string> files;
+  std::set<std::pair<dev_t, ino_t>> seen;
   for (const std::string& given : paths) {
     std::error_code ec;
     fs::path abs = fs::absolute(given, ec);
@@ -177,12 +218,7 @@ StatusOr<std::vector<FileDigest>> HashPaths(const std::vector<std::string>& path
       continue;
     }
     if (!S_ISDIR(st.st_mode)) return InvalidArgument(abs.string() + ": not a regular file or directory");
-    fs::recursive_directory_iterator it(abs, fs::directory_options::none, ec), end;
-    if (ec) return InvalidArgument(abs.string() + ": " + ec.message());
-    for (; it != end; it.increment(ec)) {
-      if (ec) return Internal(abs.string() + ": walking the tree: " + ec.message());
-      if (it->is_regular_file(ec) && !it->is_symlink(ec)) files.push_back(it->path().string());
-    }
+    if (seen.insert({st.st_dev, st.st_ino}).second) EW_RETURN_IF_ERROR(Walk(abs, seen, files, 0));
   }
   std::sort(files.begin(), files.end());
   files.erase(std::unique(files.begin(), files.end()), files.end());

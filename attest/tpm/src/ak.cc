@@ -184,7 +184,7 @@ StatusOr<Ak> CreateAk(const Ek& ek, const AkOptions& options) {
 std::string AkBlobPath(const std::string& state_dir) { return state_dir + "/ak.blob"; }
 
 StatusOr<Ak> LoadOrCreateAk(const Ek& ek, const std::string& state_dir, const AkOptions& options) {
-  EW_RETURN_IF_ERROR(MakeDirs(state_dir, 0700));
+  EW_RETURN_IF_ERROR(MakeDirs(state_dir, 0700, /*enforce_mode=*/true));
   const std::string lock_path = state_dir + "/ak.lock";
   UniqueFd lock(::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
   if (!lock.valid()) return EW_ERRNO("open", lock_path);

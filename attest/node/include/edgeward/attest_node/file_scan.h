@@ -5,10 +5,11 @@
 // when the file's device, inode, size, mtime and ctime (nanoseconds) are all
 // unchanged. ctime cannot be set from user space — every write, chmod,
 // rename or utimes() moves it to the current time — so a changed file shows
-// a changed ctime even if its mtime was forged. A file whose ctime is not
-// strictly older than the moment the cache entry was made ("racily clean",
-// as git calls it: it may change again within the same timestamp tick) is
-// always re-hashed. The cache lives in the agent's state directory (0600);
+// a changed ctime even if its mtime was forged. A file whose ctime is within
+// 2 s of the moment the cache entry was made ("racily clean", as git calls
+// it: the kernel stamps ctime from a coarse clock truncated to the file
+// system's granularity, so a later write can carry the same or an earlier
+// ctime) is always re-hashed. The cache lives in the agent's state directory (0600);
 // whoever can write it can already write the measurement log.
 #pragma once
 
@@ -68,10 +69,13 @@ class ScanCache {
 // to 3 times, then kUnavailable. `cache` may be null.
 StatusOr<FileDigest> HashFile(const std::string& path, ScanCache* cache);
 
-// Expands `paths` (files or directories, walked recursively without
-// following symlinks inside a tree; non-regular files skipped) into sorted
-// absolute paths, then hashes each. A path that does not exist is an error
-// naming it.
+// Expands `paths` (files or directories, walked recursively) into sorted
+// absolute paths, then hashes each. Symbolic links are followed: a link to a
+// file is measured — the content it leads to — under the link's own path (so
+// replacing a measured file with a link to another file changes that path's
+// digest); a link to a directory is walked, each directory once, so loops
+// end. Dangling links and non-regular files (devices, FIFOs, sockets) are
+// skipped. A given path that does not exist is an error naming it.
 StatusOr<std::vector<FileDigest>> HashPaths(const std::vector<std::string>& paths, ScanCache* cache);
 
 }  // namespace edgeward::attest_node
