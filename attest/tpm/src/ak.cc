@@ -127,6 +127,13 @@ StatusOr<Ak> Ak::Parse(ByteView blob, std::string_view source) {
   auto key = internal::PublicKeyFromTpmt(pub.publicArea);
   if (!key.ok()) return DataLoss(where + ": public key: " + key.status().message());
   EW_ASSIGN_OR_RETURN(ak.public_pem_, key->ToPem());
+  // The TSS unmarshallers don't check a TPM2B's size against what its
+  // structure consumed; only the one canonical encoding is accepted, so the
+  // bytes on disk are exactly the bytes that are named and loaded.
+  Bytes canonical = ak.Serialize();
+  if (canonical.size() != blob.size() || !std::equal(canonical.begin(), canonical.end(), blob.begin())) {
+    return DataLoss(where + ": non-canonical encoding (a size field disagrees with its structure)");
+  }
   return ak;
 }
 

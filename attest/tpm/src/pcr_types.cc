@@ -38,7 +38,7 @@ StatusOr<PcrSelection> ParsePcrSelection(std::string_view text) {
       if (!alg) return InvalidArgument("PCR selection: unknown bank '" + std::string(name) + "'");
       bank = &sel[*alg];
       indices = token.substr(colon + 1);
-    } else if (text[pos - 1] == '+' || bank == nullptr) {
+    } else if (bank == nullptr || (pos > 0 && text[pos - 1] == '+')) {
       return InvalidArgument("PCR selection: '" + std::string(token) + "' needs a bank, e.g. sha256:" +
                              std::string(token));
     }
