@@ -19,9 +19,18 @@ std::string HashName(uint16_t tpm_alg) {
   return h ? std::string(crypto::HashAlgName(*h)) : TpmAlgName(tpm_alg);
 }
 
+// The AK the verifier pins: its own enrolled name first, else the reference's.
+const Bytes* PinnedAk(const AppraisalOptions& o) {
+  if (o.expected_ak_name) return &*o.expected_ak_name;
+  if (o.reference != nullptr && o.reference->ak_name) return &*o.reference->ak_name;
+  return nullptr;
+}
+
 // AK: the TPM2B_PUBLIC decodes to a restricted signing key whose name and
-// PEM agree with it. Returns the key for signature checks, if usable.
-std::shared_ptr<const internal::CachedAk> CheckAk(const Evidence& e, const AppraisalOptions& o, Verdict& v) {
+// PEM agree with it. Returns the key for signature checks, if usable; sets
+// `computed_name` to the name computed from the public area.
+std::shared_ptr<const internal::CachedAk> CheckAk(const Evidence& e, const AppraisalOptions& o, Verdict& v,
+                                                  std::optional<Bytes>& computed_name) {
   const TpmtPublic& ak = e.ak;
   if (!ak.is_restricted_signing_key()) {
     AddFinding(v, "ak_attributes", Severity::kFail,
@@ -45,12 +54,16 @@ std::shared_ptr<const internal::CachedAk> CheckAk(const Evidence& e, const Appra
       f.expected = HexEncode(*name);
       f.actual = HexEncode(e.ak_name);
     }
-    if (o.expected_ak_name && *name != *o.expected_ak_name) {
+    const Bytes* pinned = PinnedAk(o);
+    if (pinned != nullptr && *name != *pinned) {
       Finding& f = AddFinding(v, "ak_identity", Severity::kFail,
-                              "the evidence is signed by a different AK than the one enrolled for this node");
-      f.expected = HexEncode(*o.expected_ak_name);
+                              o.expected_ak_name
+                                  ? "the evidence is signed by a different AK than the one enrolled for this node"
+                                  : "the evidence is signed by a different AK than the reference values' ak_name");
+      f.expected = HexEncode(*pinned);
       f.actual = HexEncode(*name);
     }
+    computed_name = *name;
   }
   std::shared_ptr<const internal::CachedAk> cached = internal::LookupAk(e.ak_public, ak);
   if (!cached->key().ok()) {
@@ -248,28 +261,41 @@ void CheckPcrs(const Evidence& e, Verdict& v) {
   }
 }
 
-void CheckCounters(const Evidence& e, const AppraisalOptions& o, bool header_ok, Verdict& v) {
+// The state advances only on evidence fully trusted to come from the pinned
+// AK: valid signature, magic/type/nonce, no AK finding, and an AK pinned
+// (expected_ak_name or reference ak_name) that the computed name matches.
+// Without a pinned AK, a valid signature proves only that *some* key signed,
+// so no new state is produced and the previous one is handed back.
+void CheckCounters(const Evidence& e, const AppraisalOptions& o, bool header_ok, size_t ak_findings_end,
+                   const std::optional<Bytes>& computed_name, Verdict& v) {
   const TpmsClockInfo& c = e.attest.clock_info;
-  const bool trusted = v.signature_valid && header_ok;
-  if (trusted) {
-    AppraisalState s;
-    s.ak_name = e.ak_name;
-    s.clock = c.clock;
-    s.reset_count = c.reset_count;
-    s.restart_count = c.restart_count;
-    v.state = std::move(s);
-  } else {
-    v.state = o.previous;
+  const Bytes* pinned = PinnedAk(o);
+  const bool ak_ok = std::none_of(v.findings.begin(), v.findings.begin() + ak_findings_end,
+                                  [](const Finding& f) { return f.severity == Severity::kFail; });
+  const bool trusted = v.signature_valid && header_ok && ak_ok && pinned != nullptr && computed_name &&
+                       *computed_name == *pinned;
+  v.state = o.previous;
+  if (!trusted) return;
+  AppraisalState s;
+  s.ak_name = *computed_name;
+  s.clock = c.clock;
+  s.reset_count = c.reset_count;
+  s.restart_count = c.restart_count;
+  if (o.previous && o.previous->ak_name != *pinned) {
+    // The stored state belongs to another AK: a swapped or mixed-up state
+    // file, or a node re-enrolled without resetting its state. Don't
+    // silently start over; the operator must look.
+    Finding& f = AddFinding(v, "state", Severity::kFail,
+                            "the stored appraisal state is for a different AK than the pinned one; counters "
+                            "cannot be compared (re-enrolled node? reset its state deliberately)");
+    f.expected = HexEncode(*pinned);
+    f.actual = HexEncode(o.previous->ak_name);
+    return;  // keep the previous state
   }
-  if (!o.previous || !trusted) return;
+  v.state = std::move(s);
+  if (!o.previous) return;
   const AppraisalState& p = *o.previous;
-  if (!p.ak_name.empty() && p.ak_name != e.ak_name) {
-    Finding& f = AddFinding(v, "clock", Severity::kInfo,
-                            "the previous appraisal was of a different AK; counters not compared");
-    f.expected = HexEncode(p.ak_name);
-    f.actual = HexEncode(e.ak_name);
-    return;
-  }
+  const size_t counter_findings = v.findings.size();
   auto num = [](uint64_t x) { return std::to_string(x); };
   if (c.reset_count < p.reset_count) {
     Finding& f = AddFinding(v, "clock", Severity::kFail,
@@ -308,6 +334,11 @@ void CheckCounters(const Evidence& e, const AppraisalOptions& o, bool header_ok,
       f.expected = ">= " + num(p.clock);
       f.actual = num(c.clock);
     }
+  }
+  // Counters that went backwards must not become the new baseline.
+  if (std::any_of(v.findings.begin() + counter_findings, v.findings.end(),
+                  [](const Finding& f) { return f.severity == Severity::kFail; })) {
+    v.state = o.previous;
   }
 }
 
@@ -367,18 +398,26 @@ std::string_view SeverityName(Severity s) {
 }
 
 StatusOr<Verdict> Appraise(const Evidence& e, ByteView expected_nonce, const AppraisalOptions& o) {
+  return internal::AppraiseDetailed(e, expected_nonce, o, nullptr);
+}
+
+StatusOr<Verdict> internal::AppraiseDetailed(const Evidence& e, ByteView expected_nonce, const AppraisalOptions& o,
+                                             std::vector<LogAppraisal>* logs_out) {
   if (expected_nonce.empty()) return InvalidArgument("appraisal: the expected nonce is empty");
   Verdict v;
   v.findings.reserve(8);
 
-  std::shared_ptr<const internal::CachedAk> ak = CheckAk(e, o, v);
+  std::optional<Bytes> computed_ak_name;
+  std::shared_ptr<const internal::CachedAk> ak = CheckAk(e, o, v, computed_ak_name);
+  const size_t ak_findings_end = v.findings.size();
   CheckSignature(e, ak.get(), v);
   const bool header_ok = CheckAttestHeader(e, expected_nonce, v);
   CheckPcrs(e, v);
-  CheckCounters(e, o, header_ok, v);
+  CheckCounters(e, o, header_ok, ak_findings_end, computed_ak_name, v);
   EW_RETURN_IF_ERROR(CheckEk(e, o, v));
-  if (!e.event_logs.empty()) internal::AppraiseEventLogs(e, o.reference, v);
+  std::vector<internal::LogAppraisal> logs = internal::AppraiseEventLogs(e, o.reference, v);
   if (o.reference != nullptr) {
+    internal::AppraiseRequiredLogs(*o.reference, logs, v);
     if (o.reference->node_id && *o.reference->node_id != e.node_id) {
       Finding& f = AddFinding(v, "node_id", Severity::kFail, "the evidence names a different node than the reference");
       f.expected = *o.reference->node_id;
@@ -388,6 +427,7 @@ StatusOr<Verdict> Appraise(const Evidence& e, ByteView expected_nonce, const App
   }
   v.pass = std::none_of(v.findings.begin(), v.findings.end(),
                         [](const Finding& f) { return f.severity == Severity::kFail; });
+  if (logs_out != nullptr) *logs_out = std::move(logs);
   return v;
 }
 

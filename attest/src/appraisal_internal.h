@@ -1,7 +1,9 @@
 // Private: the pieces of Appraise() that live in separate files.
 #pragma once
 
+#include <set>
 #include <string>
+#include <vector>
 
 #include "edgeward/attest/appraisal.h"
 
@@ -15,11 +17,30 @@ inline Finding& AddFinding(Verdict& v, std::string_view check, Severity severity
   return f;
 }
 
+// What appraisal established about one evidence.event_logs entry.
+struct LogAppraisal {
+  bool parsed = false;
+  EventLogFormat format = EventLogFormat::kUefi;
+  ParsedLog log;                    // when parsed
+  std::vector<bool> event_verified;  // per event: covered by the quote (its PCR's match point)
+  std::set<uint32_t> touched_pcrs;   // PCRs its extended events go to
+  std::set<uint32_t> verified_pcrs;  // PCRs whose quoted value (every quoted bank) this log explains
+};
+
 // Event logs: replay against the verified PCRs, then (when `reference`)
-// file digests against the allowed list. Fills v.log_verified.
-void AppraiseEventLogs(const Evidence& e, const ReferenceValues* reference, Verdict& v);
+// file digests against the allowed list. Fills v.log_verified; returns one
+// LogAppraisal per evidence.event_logs entry.
+std::vector<LogAppraisal> AppraiseEventLogs(const Evidence& e, const ReferenceValues* reference, Verdict& v);
+
+// reference.runtime_logs: each required (format, PCR) is quoted and
+// explained by a log of that format.
+void AppraiseRequiredLogs(const ReferenceValues& reference, const std::vector<LogAppraisal>& logs, Verdict& v);
 
 // Golden PCR values against v.verified_pcrs.
 void AppraiseGoldenPcrs(const ReferenceValues& reference, Verdict& v);
+
+// Appraise(), also handing back the per-log results (for reference generation).
+StatusOr<Verdict> AppraiseDetailed(const Evidence& e, ByteView expected_nonce, const AppraisalOptions& o,
+                                   std::vector<LogAppraisal>* logs);
 
 }  // namespace edgeward::attest::internal

@@ -1,9 +1,11 @@
 // Event-log replay against the verified PCRs, file digests against the
-// allowed list, and golden PCR values. A log's events count only when the
-// whole log replays to PCR values the quote's signature covers.
+// allowed list, required runtime logs, and golden PCR values. An event
+// counts only when its PCR's replay reaches the value the quote's signature
+// covers at or after it.
 #include <algorithm>
 #include <map>
 #include <optional>
+#include <set>
 #include <vector>
 
 #include "appraisal_internal.h"
@@ -30,40 +32,156 @@ StatusOr<ParsedLog> ParseOne(const EvidenceEventLog& log, const TpmlPcrSelection
   return InvalidArgument("unknown event log format");
 }
 
-// Runtime logs (IMA, CEL) keep growing: a log read after the quote has
-// events the quote doesn't cover yet. The quote then pins a prefix of the
-// log. Returns the length of the shortest prefix whose replay gives the
-// verified value of every PCR it extends (in every verified bank it has
-// digests for), or nullopt. Events past the prefix are not believed.
-std::optional<size_t> VerifiedPrefix(const ParsedLog& log, const tpm::PcrValues& verified) {
-  std::map<std::pair<crypto::HashAlg, uint32_t>, Bytes> state;
-  size_t mismatched = 0;
+// Runtime logs (IMA, CEL): each (bank, PCR) the log extends must reach its
+// quoted value at some event — its match point (before its first event when
+// the quoted value is the PCR's initial value). An event is covered by the
+// quote iff it is at or before its own PCR's match point in every quoted
+// bank it has a digest for. IMA keeps growing after a quote, so its later
+// events are reported (info) and not believed; edgeward's CEL log is read
+// under its lock after the quote, so there any event past its PCR's match
+// point fails. A PCR is never required to match merely because another PCR
+// did: every PCR is judged on its own.
+void ReplayRuntimeLog(const ParsedLog& log, size_t log_index, const std::string& name, Verdict& v,
+                      LogAppraisal& out) {
+  const bool ima = log.format == EventLogFormat::kIma;
+  struct Track {
+    Bytes value;
+    const Bytes* quoted = nullptr;       // nullptr: the quote's bank doesn't cover this PCR
+    std::optional<size_t> match_end;     // events [0, match_end) are at or before the match point
+    std::optional<size_t> first_after;   // first event of this PCR past the match point
+    size_t after = 0;                    // how many
+    bool bad_digest = false;
+  };
+  std::map<std::pair<crypto::HashAlg, uint32_t>, Track> tracks;
   for (size_t i = 0; i < log.events.size(); ++i) {
     const LogEvent& ev = log.events[i];
     if (ev.not_extended || ev.pcr >= tpm::kNumPcrs) continue;
+    out.touched_pcrs.insert(ev.pcr);
     for (const auto& [bank, digest] : ev.digests) {
-      auto quoted_bank = verified.find(bank);
-      if (quoted_bank == verified.end()) continue;
-      auto quoted = quoted_bank->second.find(ev.pcr);
-      if (quoted == quoted_bank->second.end()) return std::nullopt;  // no prefix past here can verify
+      auto quoted_bank = v.verified_pcrs.find(bank);
+      if (quoted_bank == v.verified_pcrs.end()) continue;  // a bank the quote doesn't cover
       const size_t size = crypto::DigestSize(bank);
-      if (digest.size() != size) return std::nullopt;
-      auto [it, fresh] = state.try_emplace({bank, ev.pcr}, Bytes(size, 0));
-      if (!fresh && it->second == quoted->second) ++mismatched;  // leaves the matching state
-      if (fresh) ++mismatched;
-      const bool violation = log.format == EventLogFormat::kIma &&
-                             std::all_of(digest.begin(), digest.end(), [](uint8_t b) { return b == 0; });
-      crypto::ExtendInPlace(bank, it->second, violation ? Bytes(size, 0xff) : digest);
-      if (it->second == quoted->second) --mismatched;
+      auto [it, fresh] = tracks.try_emplace({bank, ev.pcr});
+      Track& t = it->second;
+      if (fresh) {
+        t.value = Bytes(size, 0);
+        auto q = quoted_bank->second.find(ev.pcr);
+        if (q != quoted_bank->second.end()) {
+          t.quoted = &q->second;
+          if (t.value == *t.quoted) t.match_end = 0;
+        }
+      }
+      if (digest.size() != size) {
+        t.bad_digest = true;
+        continue;
+      }
+      const bool violation = ima && std::all_of(digest.begin(), digest.end(), [](uint8_t b) { return b == 0; });
+      crypto::ExtendInPlace(bank, t.value, violation ? Bytes(size, 0xff) : digest);
+      if (t.quoted != nullptr && !t.match_end && t.value == *t.quoted) t.match_end = i + 1;
     }
-    if (!state.empty() && mismatched == 0) return i + 1;
   }
-  return std::nullopt;
+  // Per (bank, PCR): quoted and reached?
+  std::set<uint32_t> failed_pcrs;
+  for (const auto& [key, t] : tracks) {
+    const auto& [bank, pcr] = key;
+    if (t.quoted == nullptr) {
+      Finding& f = AddFinding(v, "replay", Severity::kFail,
+                              name + " extends a PCR that the quote does not cover, so its events there "
+                                     "are unverified");
+      f.bank = bank;
+      f.pcr = pcr;
+      f.log_index = log_index;
+      f.actual = HexEncode(t.value);
+      failed_pcrs.insert(pcr);
+    } else if (t.bad_digest || !t.match_end) {
+      Finding& f = AddFinding(v, "replay", Severity::kFail,
+                              name + " does not replay to the quoted PCR value at any event (events added, "
+                                     "removed, reordered or altered)");
+      f.bank = bank;
+      f.pcr = pcr;
+      f.log_index = log_index;
+      f.expected = HexEncode(*t.quoted);
+      f.actual = HexEncode(t.value);
+      failed_pcrs.insert(pcr);
+    }
+  }
+  // Per event: covered by its PCR's match point?
+  out.event_verified.assign(log.events.size(), false);
+  size_t no_bank = 0, late = 0;
+  std::optional<size_t> first_no_bank, first_late;
+  for (size_t i = 0; i < log.events.size(); ++i) {
+    const LogEvent& ev = log.events[i];
+    if (ev.not_extended || ev.pcr >= tpm::kNumPcrs) continue;
+    bool any = false, covered = true, past = false;
+    for (const auto& [bank, digest] : ev.digests) {
+      auto it = tracks.find({bank, ev.pcr});
+      if (it == tracks.end()) continue;
+      any = true;
+      Track& t = it->second;
+      if (t.quoted == nullptr || t.bad_digest || !t.match_end) {
+        covered = false;
+      } else if (i >= *t.match_end) {
+        covered = false;
+        past = true;
+        if (!t.first_after) t.first_after = i;
+        ++t.after;
+      }
+    }
+    if (!any) {
+      // L1: an event with no digest in any quoted bank extended nothing the
+      // signature covers; its file is not believed.
+      ++no_bank;
+      if (!first_no_bank) first_no_bank = i;
+      if (!ima) failed_pcrs.insert(ev.pcr);
+      continue;
+    }
+    if (past && ima) {
+      ++late;
+      if (!first_late) first_late = i;
+    }
+    out.event_verified[i] = covered;
+  }
+  if (no_bank > 0) {
+    Finding& f = AddFinding(v, "replay", ima ? Severity::kInfo : Severity::kFail,
+                            name + " has " + std::to_string(no_bank) +
+                                " event(s) with no digest in any bank the quote covers; their files are not " +
+                                (ima ? "checked" : "believed"));
+    f.log_index = log_index;
+    f.event_index = *first_no_bank;
+  }
+  for (const auto& [key, t] : tracks) {
+    if (!t.first_after || ima) continue;
+    Finding& f = AddFinding(v, "replay", Severity::kFail,
+                            name + " has " + std::to_string(t.after) +
+                                " event(s) after this PCR reached its quoted value: the quote does not cover them "
+                                "(events added after the quote, or the log reordered)");
+    f.bank = key.first;
+    f.pcr = key.second;
+    f.log_index = log_index;
+    f.event_index = *t.first_after;
+    f.expected = HexEncode(*t.quoted);
+    f.actual = HexEncode(t.value);
+    failed_pcrs.insert(key.second);
+  }
+  if (late > 0) {
+    Finding& f = AddFinding(v, "replay", Severity::kInfo,
+                            name + " has " + std::to_string(late) +
+                                " events after the quote; they are not covered by it and were not checked");
+    f.log_index = log_index;
+    f.event_index = *first_late;
+  }
+  for (uint32_t pcr : out.touched_pcrs) {
+    if (failed_pcrs.count(pcr)) continue;
+    bool quoted_somewhere = false;
+    for (const auto& [key, t] : tracks) quoted_somewhere |= key.second == pcr && t.quoted != nullptr;
+    if (quoted_somewhere) out.verified_pcrs.insert(pcr);
+  }
 }
 
-void CheckFiles(const ParsedLog& parsed, size_t verified_events, size_t log_index, const ReferenceValues& ref,
-                Verdict& v) {
-  for (size_t i = 0; i < verified_events; ++i) {
+void CheckFiles(const ParsedLog& parsed, const std::vector<bool>& verified, size_t log_index,
+                const ReferenceValues& ref, Verdict& v) {
+  for (size_t i = 0; i < parsed.events.size(); ++i) {
+    if (!verified[i]) continue;
     const LogEvent& ev = parsed.events[i];
     if (ev.path.empty() || ev.not_extended) continue;
     if (ref.IsExcluded(ev.path)) continue;
@@ -104,13 +222,56 @@ void CheckFiles(const ParsedLog& parsed, size_t verified_events, size_t log_inde
   }
 }
 
+// UEFI logs are complete at quote time: the whole log must replay.
+void ReplayWholeLog(const ParsedLog& parsed, size_t i, const std::string& name, Verdict& v, LogAppraisal& out) {
+  const tpm::PcrValues replayed = Replay(parsed);
+  bool ok = true;
+  for (const auto& [bank, values] : replayed) {
+    auto quoted = v.verified_pcrs.find(bank);
+    if (quoted == v.verified_pcrs.end()) continue;  // a bank the quote doesn't cover: nothing to compare
+    for (const auto& [pcr, value] : values) {
+      out.touched_pcrs.insert(pcr);
+      auto q = quoted->second.find(pcr);
+      if (q == quoted->second.end()) {
+        Finding& f = AddFinding(v, "replay", Severity::kFail,
+                                name + " extends a PCR that the quote does not cover, so its events there "
+                                       "are unverified");
+        f.bank = bank;
+        f.pcr = pcr;
+        f.log_index = i;
+        f.actual = HexEncode(value);
+        ok = false;
+      } else if (q->second != value) {
+        Finding& f = AddFinding(v, "replay", Severity::kFail,
+                                name + " does not replay to the quoted PCR value (events added, removed or "
+                                       "altered)");
+        f.bank = bank;
+        f.pcr = pcr;
+        f.log_index = i;
+        f.expected = HexEncode(q->second);
+        f.actual = HexEncode(value);
+        ok = false;
+      }
+    }
+  }
+  if (ok) {
+    out.verified_pcrs = out.touched_pcrs;
+    out.event_verified.assign(parsed.events.size(), true);
+  } else {
+    out.event_verified.assign(parsed.events.size(), false);
+  }
+}
+
 }  // namespace
 
-void AppraiseEventLogs(const Evidence& e, const ReferenceValues* reference, Verdict& v) {
+std::vector<LogAppraisal> AppraiseEventLogs(const Evidence& e, const ReferenceValues* reference, Verdict& v) {
+  std::vector<LogAppraisal> results(e.event_logs.size());
   v.log_verified.assign(e.event_logs.size(), false);
   const TpmlPcrSelection& sel = e.attest.quote.pcr_select;
   for (size_t i = 0; i < e.event_logs.size(); ++i) {
     const EvidenceEventLog& log = e.event_logs[i];
+    LogAppraisal& out = results[i];
+    out.format = log.format;
     const std::string name = std::string(EventLogFormatName(log.format)) + " log";
     auto parsed = ParseOne(log, sel);
     if (!parsed.ok()) {
@@ -118,64 +279,88 @@ void AppraiseEventLogs(const Evidence& e, const ReferenceValues* reference, Verd
       f.log_index = i;
       continue;
     }
+    out.parsed = true;
+    out.log = std::move(parsed).value();
     if (!v.pcrs_verified) {
       Finding& f = AddFinding(v, "replay", Severity::kFail,
                               "not checked: the PCR values are not verified, so " + name + " proves nothing");
       f.log_index = i;
+      out.event_verified.assign(out.log.events.size(), false);
       continue;
     }
-    const tpm::PcrValues replayed = Replay(*parsed);
     const size_t first_finding = v.findings.size();
-    size_t verified_events = parsed->events.size();
-    bool ok = true;
-    bool any_bank = false;
-    for (const auto& [bank, values] : replayed) {
-      auto quoted = v.verified_pcrs.find(bank);
-      if (quoted == v.verified_pcrs.end()) continue;  // a bank the quote doesn't cover: nothing to compare
-      any_bank = true;
-      for (const auto& [pcr, value] : values) {
-        auto q = quoted->second.find(pcr);
-        if (q == quoted->second.end()) {
-          Finding& f = AddFinding(v, "replay", Severity::kFail,
-                                  name + " extends a PCR that the quote does not cover, so its events there "
-                                         "are unverified");
-          f.bank = bank;
-          f.pcr = pcr;
-          f.log_index = i;
-          f.actual = HexEncode(value);
-          ok = false;
-        } else if (q->second != value) {
-          Finding& f = AddFinding(v, "replay", Severity::kFail,
-                                  name + " does not replay to the quoted PCR value (events added, removed or "
-                                         "altered)");
-          f.bank = bank;
-          f.pcr = pcr;
-          f.log_index = i;
-          f.expected = HexEncode(q->second);
-          f.actual = HexEncode(value);
-          ok = false;
+    if (log.format == EventLogFormat::kUefi) {
+      ReplayWholeLog(out.log, i, name, v, out);
+    } else {
+      ReplayRuntimeLog(out.log, i, name, v, out);
+    }
+    const bool extends_quoted_bank = std::any_of(out.log.events.begin(), out.log.events.end(), [&](const LogEvent& ev) {
+      return !ev.not_extended && std::any_of(ev.digests.begin(), ev.digests.end(), [&](const auto& d) {
+        return v.verified_pcrs.count(d.first) > 0;
+      });
+    });
+    const bool extends_any = std::any_of(out.log.events.begin(), out.log.events.end(),
+                                         [](const LogEvent& ev) { return !ev.not_extended; });
+    if (extends_any && !extends_quoted_bank) {
+      Finding& f = AddFinding(v, "replay", Severity::kFail, name + " has no digests in any bank the quote covers");
+      f.log_index = i;
+      out.verified_pcrs.clear();
+    }
+    const bool ok = std::none_of(v.findings.begin() + first_finding, v.findings.end(),
+                                 [](const Finding& f) { return f.severity == Severity::kFail; });
+    v.log_verified[i] = ok;
+    if (ok && reference != nullptr) CheckFiles(out.log, out.event_verified, i, *reference, v);
+  }
+  return results;
+}
+
+void AppraiseRequiredLogs(const ReferenceValues& ref, const std::vector<LogAppraisal>& logs, Verdict& v) {
+  for (const RequiredLog& r : ref.runtime_logs) {
+    const std::string what = std::string(EventLogFormatName(r.format)) + " log for PCR " + std::to_string(r.pcr);
+    auto fail = [&](std::string message) {
+      Finding& f = AddFinding(v, "required_log", Severity::kFail, std::move(message));
+      f.pcr = r.pcr;
+      f.expected = what;
+    };
+    bool quoted = false;
+    if (v.pcrs_verified) {
+      for (const auto& [bank, values] : v.verified_pcrs) quoted |= values.count(r.pcr) > 0;
+    }
+    if (!quoted) {
+      fail("the reference requires a " + what + ", but PCR " + std::to_string(r.pcr) +
+           " is not among the verified quoted PCRs, so its measurements cannot be checked");
+      continue;
+    }
+    bool have_log = false, explained = false;
+    for (const LogAppraisal& l : logs) {
+      if (l.format != r.format) continue;
+      have_log = true;
+      if (!l.parsed) continue;
+      if (l.verified_pcrs.count(r.pcr)) {
+        explained = true;
+        break;
+      }
+      // A log with no events for the PCR explains it only if the PCR was
+      // never extended (its initial value in every quoted bank).
+      if (!l.touched_pcrs.count(r.pcr)) {
+        bool initial = true;
+        for (const auto& [bank, values] : v.verified_pcrs) {
+          auto q = values.find(r.pcr);
+          if (q != values.end()) initial &= q->second == Bytes(crypto::DigestSize(bank), 0);
+        }
+        if (initial) {
+          explained = true;
+          break;
         }
       }
     }
-    if (!replayed.empty() && !any_bank) {
-      Finding& f = AddFinding(v, "replay", Severity::kFail, name + " has no digests in any bank the quote covers");
-      f.log_index = i;
-      ok = false;
+    if (!have_log) {
+      fail("the reference requires a " + what + ", but the evidence carries no " +
+           std::string(EventLogFormatName(r.format)) + " log (its file measurements would go unchecked)");
+    } else if (!explained) {
+      fail("the reference requires a " + what + ", but no " + std::string(EventLogFormatName(r.format)) +
+           " log in the evidence replays to PCR " + std::to_string(r.pcr) + "'s quoted value");
     }
-    if (!ok && log.format != EventLogFormat::kUefi) {
-      if (auto prefix = VerifiedPrefix(*parsed, v.verified_pcrs)) {
-        v.findings.resize(first_finding);
-        ok = true;
-        verified_events = *prefix;
-        Finding& f = AddFinding(v, "replay", Severity::kInfo,
-                                name + " has " + std::to_string(parsed->events.size() - *prefix) +
-                                    " events after the quote; they are not covered by it and were not checked");
-        f.log_index = i;
-        f.event_index = *prefix;
-      }
-    }
-    v.log_verified[i] = ok;
-    if (ok && reference != nullptr) CheckFiles(*parsed, verified_events, i, *reference, v);
   }
 }
 

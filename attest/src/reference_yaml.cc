@@ -111,11 +111,17 @@ class Parser {
         }
       } else if (key == "exclude") {
         EW_RETURN_IF_ERROR(ParseExclude(v, ref));
+      } else if (key == "ak_name") {
+        EW_RETURN_IF_ERROR(ParseAkName(v, ref));
+      } else if (key == "runtime_logs") {
+        EW_RETURN_IF_ERROR(ParseRuntimeLogs(v, ref));
       } else {
-        auto hint = Closest(key, {"version", "node_id", "pcrs", "files", "unknown_files", "exclude"});
+        auto hint = Closest(key, {"version", "node_id", "ak_name", "pcrs", "runtime_logs", "files", "unknown_files",
+                                  "exclude"});
         return Error(it->first, "", "unknown key '" + key + "'" +
                                         (hint ? " (did you mean '" + std::string(*hint) + "'?)"
-                                              : " (expected version, node_id, pcrs, files, unknown_files, exclude)"));
+                                              : " (expected version, node_id, ak_name, pcrs, runtime_logs, files, "
+                                                "unknown_files, exclude)"));
       }
     }
     if (!have_version) return Error(root, "version", "missing (add 'version: 1')");
@@ -257,6 +263,79 @@ class Parser {
     return Status::Ok();
   }
 
+  // A TPM name: u16 nameAlg (a hash we implement), then that hash's digest.
+  Status ParseAkName(const YAML::Node& v, ReferenceValues& ref) const {
+    EW_ASSIGN_OR_RETURN(std::string hex, ScalarOf(v, "ak_name"));
+    auto name = HexDecode(hex);
+    if (!name.ok()) return Error(v, "ak_name", name.status().message());
+    if (name->size() < 2) return Error(v, "ak_name", "too short for a TPM name (nameAlg || digest)");
+    auto alg = HashFromTpm(static_cast<uint16_t>((*name)[0] << 8 | (*name)[1]));
+    if (!alg) return Error(v, "ak_name", "nameAlg 0x" + hex.substr(0, 4) + " is not a known hash");
+    if (name->size() != 2 + crypto::DigestSize(*alg)) {
+      return Error(v, "ak_name", "is " + std::to_string(hex.size()) + " hex digits, a " +
+                                     std::string(crypto::HashAlgName(*alg)) + " name needs " +
+                                     std::to_string(2 * (2 + crypto::DigestSize(*alg))));
+    }
+    ref.ak_name = std::move(name).value();
+    return Status::Ok();
+  }
+
+  // [{format: cel|ima, pcr: N}, ...]
+  Status ParseRuntimeLogs(const YAML::Node& v, ReferenceValues& ref) const {
+    if (v.IsNull()) return Status::Ok();
+    if (!v.IsSequence()) return Error(v, "runtime_logs", "expected a list of {format: cel|ima, pcr: N}");
+    for (size_t i = 0; i < v.size(); ++i) {
+      const std::string field = "runtime_logs[" + std::to_string(i) + "]";
+      const YAML::Node entry = v[i];
+      if (!entry.IsMap()) return Error(entry, field, "expected a mapping {format: cel|ima, pcr: N}");
+      std::optional<EventLogFormat> format;
+      std::optional<uint32_t> pcr;
+      for (auto k = entry.begin(); k != entry.end(); ++k) {
+        EW_ASSIGN_OR_RETURN(std::string key, KeyOf(k->first, field));
+        const YAML::Node value = k->second;
+        if (key == "format") {
+          if (format) return Error(k->first, field + ".format", "duplicate key");
+          EW_ASSIGN_OR_RETURN(std::string s, ScalarOf(value, field + ".format"));
+          if (s == "cel") {
+            format = EventLogFormat::kCel;
+          } else if (s == "ima") {
+            format = EventLogFormat::kIma;
+          } else {
+            auto hint = Closest(s, {"cel", "ima"});
+            return Error(value, field + ".format",
+                         "'" + s.substr(0, 40) + "' is not one of cel, ima" +
+                             (hint ? " (did you mean '" + std::string(*hint) + "'?)" : ""));
+          }
+        } else if (key == "pcr") {
+          if (pcr) return Error(k->first, field + ".pcr", "duplicate key");
+          EW_ASSIGN_OR_RETURN(std::string s, ScalarOf(value, field + ".pcr"));
+          uint32_t index = 0;
+          auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), index);
+          if (s.empty() || ec != std::errc() || ptr != s.data() + s.size()) {
+            return Error(value, field + ".pcr", "PCR index is not a number");
+          }
+          if (index >= tpm::kNumPcrs) {
+            return Error(value, field + ".pcr", "PCR index out of range (0-" + std::to_string(tpm::kNumPcrs - 1) + ")");
+          }
+          pcr = index;
+        } else {
+          auto hint = Closest(key, {"format", "pcr"});
+          return Error(k->first, field, "unknown key '" + key + "'" +
+                                            (hint ? " (did you mean '" + std::string(*hint) + "'?)"
+                                                  : " (expected format, pcr)"));
+        }
+      }
+      if (!format) return Error(entry, field + ".format", "missing (cel or ima)");
+      if (!pcr) return Error(entry, field + ".pcr", "missing");
+      RequiredLog r{*format, *pcr};
+      if (std::find(ref.runtime_logs.begin(), ref.runtime_logs.end(), r) != ref.runtime_logs.end()) {
+        return Error(entry, field, "duplicate entry");
+      }
+      ref.runtime_logs.push_back(r);
+    }
+    return Status::Ok();
+  }
+
   std::string_view source_;
 };
 
@@ -315,6 +394,7 @@ std::string FormatReferenceValues(const ReferenceValues& ref) {
   out << YAML::BeginMap;
   out << YAML::Key << "version" << YAML::Value << ref.version;
   if (ref.node_id) out << YAML::Key << "node_id" << YAML::Value << YAML::DoubleQuoted << *ref.node_id;
+  if (ref.ak_name) out << YAML::Key << "ak_name" << YAML::Value << YAML::DoubleQuoted << HexEncode(*ref.ak_name);
   out << YAML::Key << "pcrs" << YAML::Value << YAML::BeginMap;
   for (const auto& [alg, values] : ref.pcrs) {
     out << YAML::Key << std::string(crypto::HashAlgName(alg)) << YAML::Value << YAML::BeginMap;
@@ -324,6 +404,17 @@ std::string FormatReferenceValues(const ReferenceValues& ref) {
     out << YAML::EndMap;
   }
   out << YAML::EndMap;
+  if (!ref.runtime_logs.empty()) {
+    std::vector<RequiredLog> logs = ref.runtime_logs;
+    std::sort(logs.begin(), logs.end());
+    out << YAML::Key << "runtime_logs" << YAML::Value << YAML::BeginSeq;
+    for (const RequiredLog& r : logs) {
+      out << YAML::Flow << YAML::BeginMap << YAML::Key << "format" << YAML::Value
+          << std::string(EventLogFormatName(r.format)) << YAML::Key << "pcr" << YAML::Value << r.pcr
+          << YAML::EndMap;
+    }
+    out << YAML::EndSeq;
+  }
   out << YAML::Key << "unknown_files" << YAML::Value << std::string(UnknownFilePolicyName(ref.unknown_files));
   if (!ref.exclude.empty()) {
     out << YAML::Key << "exclude" << YAML::Value << YAML::BeginSeq;

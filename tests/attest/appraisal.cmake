@@ -25,3 +25,8 @@ edgeward_add_test(appraisal_interop_test
   SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/appraisal_interop_test.cc
   LIBS edgeward::attest edgeward::crypto
   LABELS swtpm)
+
+# Runtime logs, required logs, AK pinning and state, on software-signed evidence.
+edgeward_add_test(appraisal_logs_test
+  SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/appraisal_logs_test.cc
+  LIBS edgeward::attest OpenSSL::Crypto)

@@ -77,7 +77,9 @@ const Finding* Find(const Verdict& v, const std::string& check) {
 }
 
 TEST(AppraisalFixture, GenuineEcdsaQuotePasses) {
-  Verdict v = AppraiseOk(Fixture("ecc"), kEccNonce);
+  AppraisalOptions o;
+  o.expected_ak_name = Fixture("ecc").ak_name;  // the state advances only for a pinned AK
+  Verdict v = AppraiseOk(Fixture("ecc"), kEccNonce, o);
   EXPECT_TRUE(v.pass) << FormatVerdictText(v);
   EXPECT_TRUE(v.signature_valid);
   EXPECT_TRUE(v.pcrs_verified);
@@ -210,6 +212,7 @@ TEST(AppraisalFixture, CountersGoingBackwardsAreDetected) {
   Evidence e = Fixture("ecc");
   const TpmsClockInfo c = e.attest.clock_info;
   AppraisalOptions o;
+  o.expected_ak_name = e.ak_name;
   o.previous = AppraisalState{e.ak_name, c.clock + 1000, c.reset_count, c.restart_count};
   Verdict v = AppraiseOk(e, kEccNonce, o);
   EXPECT_EQ(FailedChecks(v), std::vector<std::string>{"clock"}) << FormatVerdictText(v);

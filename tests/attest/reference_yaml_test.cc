@@ -112,5 +112,43 @@ TEST(ReferenceYaml, InvalidYamlHasPosition) {
   ExpectError("- 1\n- 2\n", "ref.yaml:1:1: expected a mapping at the top level");
 }
 
+TEST(ReferenceYaml, AkNameAndRuntimeLogsRoundTrip) {
+  const std::string name = "000b" + kSha256A;
+  auto r = ParseReferenceValues("version: 1\nak_name: " + name +
+                                    "\nruntime_logs:\n  - {format: ima, pcr: 10}\n  - format: cel\n    pcr: 15\n",
+                                "ref.yaml");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_TRUE(r->ak_name.has_value());
+  EXPECT_EQ(HexEncode(*r->ak_name), name);
+  EXPECT_EQ(r->runtime_logs,
+            (std::vector<RequiredLog>{{EventLogFormat::kIma, 10}, {EventLogFormat::kCel, 15}}));
+  const std::string text = FormatReferenceValues(*r);
+  auto back = ParseReferenceValues(text, "generated.yaml");
+  ASSERT_TRUE(back.ok()) << back.status().ToString() << "\n" << text;
+  EXPECT_EQ(back->ak_name, r->ak_name);
+  EXPECT_EQ(back->runtime_logs,
+            (std::vector<RequiredLog>{{EventLogFormat::kIma, 10}, {EventLogFormat::kCel, 15}}));
+  EXPECT_EQ(FormatReferenceValues(*back), text);
+}
+
+TEST(ReferenceYaml, BadAkNameAndRuntimeLogsNameTheField) {
+  ExpectError("version: 1\nak_name: 000b" + kSha256A.substr(2) + "\n",
+              "ref.yaml:2:10: ak_name: is 66 hex digits, a sha256 name needs 68");
+  ExpectError("version: 1\nak_name: 0099" + kSha256A + "\n", "ref.yaml:2:10: ak_name: nameAlg 0x0099 is not a known hash");
+  ExpectError("version: 1\nak_name: zz\n", "ref.yaml:2:10: ak_name:");
+  ExpectError("version: 1\nruntime_log: []\n", "ref.yaml:2:1: unknown key 'runtime_log' (did you mean 'runtime_logs'?)");
+  ExpectError("version: 1\nruntime_logs:\n  - {format: cell, pcr: 15}\n",
+              "ref.yaml:3:14: runtime_logs[0].format: 'cell' is not one of cel, ima (did you mean 'cel'?)");
+  ExpectError("version: 1\nruntime_logs:\n  - {format: uefi, pcr: 0}\n", "runtime_logs[0].format: 'uefi' is not one of cel, ima");
+  ExpectError("version: 1\nruntime_logs:\n  - {format: cel, pcr: 24}\n",
+              "ref.yaml:3:24: runtime_logs[0].pcr: PCR index out of range (0-23)");
+  ExpectError("version: 1\nruntime_logs:\n  - {format: cel}\n", "ref.yaml:3:5: runtime_logs[0].pcr: missing");
+  ExpectError("version: 1\nruntime_logs:\n  - {format: cel, pcr: 15, pcrs: 1}\n",
+              "ref.yaml:3:28: runtime_logs[0]: unknown key 'pcrs' (did you mean 'pcr'?)");
+  ExpectError("version: 1\nruntime_logs:\n  - {format: cel, pcr: 15}\n  - {pcr: 15, format: cel}\n",
+              "ref.yaml:4:5: runtime_logs[1]: duplicate entry");
+  ExpectError("version: 1\nruntime_logs: cel\n", "ref.yaml:2:15: runtime_logs: expected a list");
+}
+
 }  // namespace
 }  // namespace edgeward::attest

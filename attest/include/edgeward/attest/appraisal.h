@@ -7,8 +7,9 @@
 // Trust flows only from the AK's signature: the TPMS_ATTEST is believed once
 // the signature verifies; the reported PCR values once their digest equals
 // the signed pcrDigest (and only the PCRs the signed selection names); an
-// event log's events once the log replays to those PCR values. Reference
-// values are compared against nothing else.
+// event log's event once its own PCR's replay reaches the quoted value at or
+// after it (docs/appraisal.md, "replay"). Reference values are compared
+// against nothing else.
 //
 // Thread-safe: Appraise has no shared state; options are read only.
 #pragma once
@@ -52,7 +53,9 @@ struct AppraisalOptions {
   std::string ek_ca_bundle_path;
   const std::vector<crypto::Certificate>* ek_ca_certs = nullptr;
   // The AK name enrolled for this node (after credential activation). When
-  // set, evidence signed by any other AK fails ("ak_identity").
+  // set, evidence signed by any other AK fails ("ak_identity"). When unset,
+  // reference->ak_name (if any) is enforced instead. With neither, any key
+  // may have signed, and the verdict's state never advances.
   std::optional<Bytes> expected_ak_name;
   // The state returned by this node's previous appraisal.
   std::optional<AppraisalState> previous;
@@ -69,8 +72,8 @@ std::string_view SeverityName(Severity s);  // "fail", "warn", "info"
 // One finding. `check` is a stable identifier (docs/appraisal.md lists them):
 // ak_public, ak_attributes, ak_name, ak_pem, ak_identity, signature, magic,
 // attest_type, nonce, evidence_nonce, pcr_selection, pcr_digest, event_log,
-// replay, clock, reset, restart, ek_certificate, node_id, golden_pcr,
-// file_digest, unknown_file.
+// replay, required_log, clock, state, reset, restart, ek_certificate,
+// node_id, golden_pcr, file_digest, unknown_file.
 struct Finding {
   std::string check;
   Severity severity = Severity::kFail;
@@ -87,15 +90,18 @@ struct Finding {
 struct Verdict {
   bool pass = false;  // true iff no finding has Severity::kFail
   std::vector<Finding> findings;
-  // The state to store for the next appraisal: from this evidence when its
-  // signature, magic, type and nonce check out; else the previous state
+  // The state to store for the next appraisal: from this evidence only when
+  // it is fully trusted as coming from the pinned AK (signature, magic, type
+  // and nonce check out, no ak_* failure, an AK is pinned and the name
+  // computed from ak.public equals it) and the counters did not go
+  // backwards; ak_name is that computed name. Otherwise the previous state
   // unchanged (unverified counters must never move the state).
   std::optional<AppraisalState> state;
   // Facts that were established (for display and reference generation).
   bool signature_valid = false;
   bool pcrs_verified = false;        // pcrDigest matched under a valid signature
   tpm::PcrValues verified_pcrs;      // the quoted PCRs, when pcrs_verified
-  std::vector<bool> log_verified;    // per evidence.event_logs entry: replays to verified PCRs
+  std::vector<bool> log_verified;    // per evidence.event_logs entry: replays to verified PCRs (no replay failure)
   size_t files_checked = 0;
 };
 

@@ -39,9 +39,26 @@ struct AllowedDigest {
 // "sha256:9f86d0..." — the form used in the file and in verdicts.
 std::string FormatDigest(crypto::HashAlg alg, ByteView digest);
 
+// A runtime measurement log the evidence must carry and that must explain
+// a PCR: the PCR has no golden value because its value depends on what was
+// measured; the log's files are checked instead. Without this requirement,
+// leaving the log out of the evidence would hide every file measurement.
+struct RequiredLog {
+  EventLogFormat format = EventLogFormat::kCel;  // kIma or kCel
+  uint32_t pcr = 0;
+  bool operator==(const RequiredLog&) const = default;
+  auto operator<=>(const RequiredLog&) const = default;
+};
+
 struct ReferenceValues {
   int version = kReferenceVersion;
   std::optional<std::string> node_id;  // when set, evidence must come from this node
+  // The TPM name of the node's AK (nameAlg || H(TPMT_PUBLIC)). When set,
+  // evidence signed by another AK fails (unless the verifier pins one itself).
+  std::optional<Bytes> ak_name;
+  // Each (format, PCR): the PCR must be in the quote and a log of that
+  // format in the evidence must replay to its quoted value.
+  std::vector<RequiredLog> runtime_logs;
   tpm::PcrValues pcrs;                 // golden PCR values (bank → index → value)
   // path → the digests the file may have (any one matches).
   std::unordered_map<std::string, std::vector<AllowedDigest>> files;
@@ -63,8 +80,11 @@ std::string FormatReferenceValues(const ReferenceValues& ref);
 // Reference values from a known-good node's evidence (for `edgeward attest
 // reference --from evidence.json`): golden PCRs = the PCRs in the quote's
 // signed selection, except those the IMA/CEL logs extend (their values
-// depend on measurement order; their files are checked instead); allowed digests = every file measured in the IMA and CEL
-// logs, one entry per path with each digest seen; unknown_files: fail.
+// depend on measurement order; their files are checked instead, and each
+// such (format, PCR) becomes a runtime_logs requirement); allowed digests =
+// every file in the IMA and CEL logs whose event the quote covers, one entry
+// per path with each digest seen; ak_name = the name computed from the
+// evidence's AK public area; unknown_files: fail.
 // The evidence is first appraised against its own nonce (AK, signature,
 // selection, pcrDigest, every log's replay); if any of that fails →
 // kFailedPrecondition listing why, so unverifiable claims never become
