@@ -11,6 +11,8 @@
 #include "edgeward/base/file.h"
 #include "edgeward/attest_node/collect.h"
 #include "edgeward/attest_node/measure.h"
+#include "edgeward/tpm/ak.h"
+#include "edgeward/tpm/ek.h"
 #include "edgeward/tpm/tpm.h"
 
 namespace edgeward::cli {
@@ -61,6 +63,39 @@ StatusOr<attest::Evidence> LoadEvidence(const std::string& path) {
   return ev;
 }
 
+struct AkArgs {
+  bool json = false;
+};
+
+// Prints the node's AK (creating it on first use) for enrollment: the
+// verifier pins its name (`attest verify --ak-name`, or a reference made by
+// `attest reference`), after credential activation has tied it to the EK.
+int RunAk(Globals& g, const AkArgs& a) {
+  auto tpm = tpm::Tpm::Open(g.tcti);
+  if (!tpm.ok()) return Fail(tpm.status());
+  auto ek = tpm::Ek::Open(*tpm);
+  if (!ek.ok()) return Fail(ek.status());
+  auto ak = tpm::LoadOrCreateAk(*ek, g.state_dir);
+  if (!ak.ok()) return Fail(ak.status());
+  if (a.json) {
+    nlohmann::json j;
+    j["ak"] = {{"name", HexEncode(ak->name())},
+               {"algorithm", std::string(tpm::AkAlgorithmName(ak->algorithm()))},
+               {"public", Base64Encode(ak->public_area())},
+               {"public_pem", ak->public_pem()}};
+    j["ek"] = {{"kind", std::string(tpm::EkKindName(ek->kind()))},
+               {"name", HexEncode(ek->name())},
+               {"public", Base64Encode(ek->public_area())},
+               {"has_certificate", ek->certificate().has_value()}};
+    return Fail(Emit(j.dump(2), ""));
+  }
+  std::string out = "AK name   " + HexEncode(ak->name()) + "\nAK        " +
+                    std::string(tpm::AkAlgorithmName(ak->algorithm())) + ", blob " + tpm::AkBlobPath(g.state_dir) +
+                    "\nEK        " + std::string(tpm::EkKindName(ek->kind())) +
+                    (ek->certificate() ? ", certificate in NV" : ", no certificate") + "\n" + ak->public_pem();
+  return Fail(Emit(out, ""));
+}
+
 struct VerifyArgs {
   std::string evidence;
   std::string nonce_hex;
@@ -89,6 +124,13 @@ int RunVerify(const VerifyArgs& a) {
     auto name = HexDecode(a.ak_name_hex);
     if (!name.ok()) return Fail(name.status().WithContext("--ak-name"));
     opts.expected_ak_name = std::move(*name);
+  }
+  // A valid signature only proves that *some* key signed: without the
+  // node's enrolled AK, a software key could have made the whole document.
+  if (!opts.expected_ak_name && !(ref && ref->ak_name)) {
+    return Fail(InvalidArgument(
+        "no attestation key is pinned: pass --ak-name (from 'edgeward attest ak' at enrollment) or a "
+        "--reference made by 'edgeward attest reference', which records the AK"));
   }
   if (!a.state_file.empty()) {
     auto text = ReadFileToString(a.state_file, 1 << 16);
@@ -170,6 +212,14 @@ void AddAttestCommands(CLI::App& app, Globals& g) {
   AddStateDirOption(quote, g);
   quote->callback([&g, q] { g.exit_code = RunQuote(g, *q); });
 
+  auto k = std::make_shared<AkArgs>();
+  CLI::App* akcmd = attest->add_subcommand(
+      "ak", "Show the node's attestation key (created on first use) and EK, for enrollment");
+  akcmd->add_flag("--json", k->json, "machine-readable output");
+  AddTctiOption(akcmd, g);
+  AddStateDirOption(akcmd, g);
+  akcmd->callback([&g, k] { g.exit_code = RunAk(g, *k); });
+
   auto v = std::make_shared<VerifyArgs>();
   CLI::App* verify = attest->add_subcommand(
       "verify", "Appraise evidence: exit 0 pass, 1 fail (every reason printed), 2 bad input");
@@ -177,7 +227,8 @@ void AddAttestCommands(CLI::App& app, Globals& g) {
   verify->add_option("--nonce", v->nonce_hex, "the challenge that was sent, hex")->required();
   verify->add_option("--reference", v->reference, "reference values YAML (golden PCRs, allowed files)");
   verify->add_option("--ca", v->ca, "EK CA bundle (PEM): the EK certificate must chain to it");
-  verify->add_option("--ak-name", v->ak_name_hex, "the AK name enrolled for this node, hex");
+  verify->add_option("--ak-name", v->ak_name_hex,
+                     "the AK name enrolled for this node, hex (required unless the reference pins one)");
   verify->add_option("--state-file", v->state_file,
                      "previous appraisal state (TPM clock and counters); read if present, then updated");
   verify->add_flag("--json", v->json, "machine-readable verdict");

@@ -48,6 +48,13 @@ class CliTest : public ::testing::Test {
     return dir_.File(out);
   }
 
+  // The node's AK name, as an operator records it at enrollment.
+  std::string AkName() {
+    auto r = Ew("attest ak --json");
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    return nlohmann::json::parse(r.output)["ak"]["name"].get<std::string>();
+  }
+
   testing::TempDir dir_;
   std::unique_ptr<testing::Swtpm> tpm_;
   std::string ca_;
@@ -96,7 +103,7 @@ TEST_F(CliTest, MeasureQuoteVerifyPassesThenTamperingFlipsTheVerdict) {
 TEST_F(CliTest, OldEvidenceAgainstANewChallengeFails) {
   ASSERT_EQ(Ew("measure " + dir_.File("app")).exit_code, 0);
   std::string ev = Quote("01020304", "ev.json");
-  auto r = Ew("attest verify --evidence " + ev + " --nonce 05060708");
+  auto r = Ew("attest verify --evidence " + ev + " --nonce 05060708 --ak-name " + AkName());
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_NE(r.output.find("nonce"), std::string::npos) << r.output;
 }
@@ -104,10 +111,30 @@ TEST_F(CliTest, OldEvidenceAgainstANewChallengeFails) {
 TEST_F(CliTest, VerifyJsonOutputCarriesTheVerdict) {
   ASSERT_EQ(Ew("measure " + dir_.File("app")).exit_code, 0);
   std::string ev = Quote("0a0b", "ev.json");
-  auto r = Ew("attest verify --json --evidence " + ev + " --nonce 0a0b");
+  auto r = Ew("attest verify --json --evidence " + ev + " --nonce 0a0b --ak-name " + AkName());
   ASSERT_EQ(r.exit_code, 0) << r.output;
   auto j = nlohmann::json::parse(r.output);
   EXPECT_TRUE(j["pass"].get<bool>()) << r.output;
+}
+
+TEST_F(CliTest, VerifyRefusesToRunWithoutAPinnedAk) {
+  ASSERT_EQ(Ew("measure " + dir_.File("app")).exit_code, 0);
+  std::string ev = Quote("0a0b", "ev.json");
+  auto r = Ew("attest verify --evidence " + ev + " --nonce 0a0b --ca " + ca_);
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("no attestation key is pinned"), std::string::npos) << r.output;
+}
+
+TEST_F(CliTest, EvidenceFromAnotherAkFailsAgainstThePinnedOne) {
+  const std::string pinned = AkName();
+  ASSERT_EQ(Ew("measure " + dir_.File("app")).exit_code, 0);
+  // Same TPM, another state directory: another AK.
+  auto q = RunCommand("EDGEWARD_TCTI='" + tpm_->tcti() + "' " + kEdgeward + " attest quote --nonce 0c0d --state-dir " +
+                      dir_.File("other-state") + " --out " + dir_.File("other.json"));
+  ASSERT_EQ(q.exit_code, 0) << q.output;
+  auto r = Ew("attest verify --evidence " + dir_.File("other.json") + " --nonce 0c0d --ak-name " + pinned);
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("ak_identity"), std::string::npos) << r.output;
 }
 
 TEST_F(CliTest, BadInputExitsTwoAndNamesTheFile) {
