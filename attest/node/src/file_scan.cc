@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <filesystem>
+#include <optional>
 #include <set>
 #include <utility>
 
@@ -51,6 +52,26 @@ bool GetU64(std::string_view& in, uint64_t& v) {
   for (int i = 0; i < 8; ++i) v |= uint64_t{static_cast<uint8_t>(in[i])} << (8 * i);
   in.remove_prefix(8);
   return true;
+}
+
+// The one rule for reusing a digest: nothing about the file changed, and
+// its last change was well before the moment it was hashed (not racily
+// clean): the kernel stamps ctime from a coarse clock that lags
+// CLOCK_REALTIME, truncated to the file system's granularity, so a write just
+// after our hash can carry a ctime *earlier* than hashed_at. The slack
+// covers both.
+std::optional<FileDigest> FromCache(const ScanCache& cache, const std::string& path, const FileIdentity& now) {
+  const ScanCache::Entry* e = cache.Find(path);
+  if (e == nullptr || !(e->identity == now) || now.ctime_ns + kRacyCleanSlackNs >= e->hashed_at_ns ||
+      e->sha256.size() != 32) {
+    return std::nullopt;
+  }
+  FileDigest d;
+  d.path = path;
+  d.identity = now;
+  d.sha256 = e->sha256;
+  d.from_cache = true;
+  return d;
 }
 
 }  // namespace
@@ -128,18 +149,7 @@ StatusOr<FileDigest> HashFile(const std::string& path, ScanCache* cache) {
   out.path = path;
   out.identity = IdentityOf(st);
   if (cache != nullptr) {
-    const ScanCache::Entry* e = cache->Find(path);
-    // Reuse only if nothing about the file changed and its last change was
-    // well before the moment we hashed it (not racily clean): the kernel
-    // stamps ctime from a coarse clock that lags CLOCK_REALTIME, truncated
-    // to the file system's granularity, so a write just after our hash can
-    // carry a ctime *earlier* than hashed_at. The slack covers both.
-    if (e != nullptr && e->identity == out.identity &&
-        out.identity.ctime_ns + kRacyCleanSlackNs < e->hashed_at_ns && e->sha256.size() == 32) {
-      out.sha256 = e->sha256;
-      out.from_cache = true;
-      return out;
-    }
+    if (std::optional<FileDigest> hit = FromCache(*cache, path, out.identity)) return std::move(*hit);
   }
 
   static thread_local std::vector<uint8_t> buf(1 << 20);
@@ -178,7 +188,9 @@ namespace {
 // swapping a measured file for a link to something else changes the record
 // for that path; a link to a directory is walked, each directory at most once
 // (by device and inode), so link loops end.
-Status Walk(const fs::path& dir, std::set<std::pair<dev_t, ino_t>>& seen, std::vector<std::string>& files,
+using FoundFile = std::pair<std::string, FileIdentity>;
+
+Status Walk(const fs::path& dir, std::set<std::pair<dev_t, ino_t>>& seen, std::vector<FoundFile>& files,
             int depth) {
   if (depth > 64) return InvalidArgument(dir.string() + ": directories nested deeper than 64 levels");
   std::error_code ec;
@@ -193,7 +205,7 @@ Status Walk(const fs::path& dir, std::set<std::pair<dev_t, ino_t>>& seen, std::v
       return EW_ERRNO("stat", p.string());
     }
     if (S_ISREG(st.st_mode)) {
-      files.push_back(p.string());
+      files.emplace_back(p.string(), IdentityOf(st));
     } else if (S_ISDIR(st.st_mode) && seen.insert({st.st_dev, st.st_ino}).second) {
       EW_RETURN_IF_ERROR(Walk(p, seen, files, depth + 1));
     }
@@ -204,7 +216,7 @@ Status Walk(const fs::path& dir, std::set<std::pair<dev_t, ino_t>>& seen, std::v
 }  // namespace
 
 StatusOr<std::vector<FileDigest>> HashPaths(const std::vector<std::string>& paths, ScanCache* cache) {
-  std::vector<std::string> files;
+  std::vector<FoundFile> files;
   std::set<std::pair<dev_t, ino_t>> seen;
   for (const std::string& given : paths) {
     std::error_code ec;
@@ -214,18 +226,28 @@ StatusOr<std::vector<FileDigest>> HashPaths(const std::vector<std::string>& path
     struct stat st {};
     if (::stat(abs.c_str(), &st) != 0) return EW_ERRNO("stat", abs.string());
     if (S_ISREG(st.st_mode)) {
-      files.push_back(abs.string());
+      files.emplace_back(abs.string(), IdentityOf(st));
       continue;
     }
     if (!S_ISDIR(st.st_mode)) return InvalidArgument(abs.string() + ": not a regular file or directory");
     if (seen.insert({st.st_dev, st.st_ino}).second) EW_RETURN_IF_ERROR(Walk(abs, seen, files, 0));
   }
-  std::sort(files.begin(), files.end());
-  files.erase(std::unique(files.begin(), files.end()), files.end());
+  std::sort(files.begin(), files.end(), [](const FoundFile& a, const FoundFile& b) { return a.first < b.first; });
+  files.erase(std::unique(files.begin(), files.end(),
+                          [](const FoundFile& a, const FoundFile& b) { return a.first == b.first; }),
+              files.end());
   std::vector<FileDigest> out;
   out.reserve(files.size());
-  for (const std::string& f : files) {
-    EW_ASSIGN_OR_RETURN(FileDigest d, HashFile(f, cache));
+  for (auto& [path, identity] : files) {
+    // The walk's stat() already tells whether the cache may answer; only
+    // files that changed (or are racily clean) are opened and read.
+    if (cache != nullptr) {
+      if (std::optional<FileDigest> hit = FromCache(*cache, path, identity)) {
+        out.push_back(std::move(*hit));
+        continue;
+      }
+    }
+    EW_ASSIGN_OR_RETURN(FileDigest d, HashFile(path, cache));
     out.push_back(std::move(d));
   }
   return out;
