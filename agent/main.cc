@@ -28,6 +28,9 @@ int main(int argc, char** argv) {
   cli::AddTpmCommands(app, globals);
   cli::AddMeasureCommand(app, globals);
   cli::AddAttestCommands(app, globals);
+  cli::AddPolicyCommands(app, globals);
+  cli::AddRunCommands(app, globals);
+  cli::AddRulesCommands(app, globals);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

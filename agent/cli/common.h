@@ -43,5 +43,10 @@ Status Emit(const std::string& text, const std::string& path);
 void AddTpmCommands(CLI::App& app, Globals& g);
 void AddMeasureCommand(CLI::App& app, Globals& g);
 void AddAttestCommands(CLI::App& app, Globals& g);
+// `policy check|explain` (policy_cmd.cc); `run` and `policy learn` (run_cmd.cc,
+// after AddPolicyCommands); `rules check|test` (rules_cmd.cc).
+void AddPolicyCommands(CLI::App& app, Globals& g);
+void AddRunCommands(CLI::App& app, Globals& g);
+void AddRulesCommands(CLI::App& app, Globals& g);
 
 }  // namespace edgeward::cli

@@ -1,0 +1,6 @@
+// Placeholder until the module behind this command lands; replaced by its owner.
+#include "cli/common.h"
+
+namespace edgeward::cli {
+void AddRunCommands(CLI::App&, Globals&) {}
+}  // namespace edgeward::cli
