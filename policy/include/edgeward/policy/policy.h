@@ -147,4 +147,14 @@ struct WorkloadPolicy {
   SourceLocation where;  // of the document
 };
 
+// What a workload was seen to use in `mode: learn` (recorded by the seccomp
+// supervisor), from which `policy learn` writes a minimal policy.
+struct LearnedUsage {
+  std::vector<std::string> syscalls;      // names, sorted, unique
+  std::vector<std::string> paths_read;    // absolute paths opened for reading/executing
+  std::vector<std::string> paths_written; // absolute paths opened for writing/created
+  std::vector<uint16_t> tcp_bind;         // sorted, unique
+  std::vector<uint16_t> tcp_connect;      // sorted, unique
+};
+
 }  // namespace edgeward::policy
