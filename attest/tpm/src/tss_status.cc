@@ -39,6 +39,10 @@ StatusCode CodeFor(TSS2_RC rc) {
         return StatusCode::kUnavailable;
       case TPM2_RC_HANDLE:
         return StatusCode::kNotFound;
+      case TPM2_RC_NV_DEFINED:
+        return StatusCode::kAlreadyExists;
+      case TPM2_RC_NV_UNINITIALIZED:
+        return StatusCode::kFailedPrecondition;
       case TPM2_RC_AUTH_FAIL:
       case TPM2_RC_BAD_AUTH:
       case TPM2_RC_POLICY_FAIL:

@@ -45,6 +45,9 @@ class TpmObject {
   // Flushes/closes now. A failure (e.g. the TPM went away) is logged; the
   // handle is forgotten either way.
   void Reset();
+  // Forgets the handle without touching the TPM or ESAPI — for commands
+  // after which ESAPI has already dropped the object (NV_UndefineSpace).
+  ESYS_TR Release() { return std::exchange(handle_, ESYS_TR_NONE); }
 
  private:
   std::shared_ptr<Context> ctx_;  // outlives handle_: declared first
