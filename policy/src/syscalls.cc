@@ -61,6 +61,7 @@ constexpr std::array kDangerous = {
     DangerousSyscall{"swapoff", "changes host swap", DangerKind::kWhole},
     DangerousSyscall{"swapon", "changes host swap", DangerKind::kWhole},
     DangerousSyscall{"syslog", "reads/clears the kernel log: leaks kernel addresses", DangerKind::kWhole},
+    DangerousSyscall{"umount2", "changes the mount table: can uncover what the sandbox hid", DangerKind::kWhole},
     DangerousSyscall{"unshare", "creates namespaces (user namespaces reach much more kernel code)", DangerKind::kNamespaceFlags},
     DangerousSyscall{"uselib", "obsolete loader call; old attack surface", DangerKind::kWhole},
     DangerousSyscall{"userfaultfd", "stalls kernel page faults: a race-exploitation primitive", DangerKind::kWhole},
@@ -95,6 +96,10 @@ const std::vector<std::string>& AllSyscallNames() {
 
 bool IsKnownSyscall(std::string_view name) {
   if (name.empty() || name.size() > 64) return false;
+  // libseccomp takes a C string: an embedded NUL would truncate the name.
+  for (char c : name) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) return false;
+  }
   const std::string s(name);
   return ResolvesOn(SCMP_ARCH_X86_64, s) || ResolvesOn(SCMP_ARCH_AARCH64, s);
 }
