@@ -29,8 +29,10 @@ int main(int argc, char** argv) {
   cli::AddMeasureCommand(app, globals);
   cli::AddAttestCommands(app, globals);
   cli::AddPolicyCommands(app, globals);
+  cli::AddBundleCommands(app, globals);
   cli::AddRunCommands(app, globals);
   cli::AddRulesCommands(app, globals);
+  cli::AddKeygenCommand(app, globals);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
