@@ -56,6 +56,10 @@ std::string_view ArchName(Arch arch);
 struct PrepareOptions {
   std::string cache_dir;  // empty: no cache. Created 0700 when missing.
   Arch arch = NativeArch();
+  // false: no supervisor; violations take the policy's action natively in
+  // the kernel and produce no events (notify becomes log). Only for mode
+  // enforce (audit and learn need the supervisor: kFailedPrecondition).
+  bool supervise = true;
 };
 
 namespace internal {
@@ -99,6 +103,10 @@ class PreparedFilter {
   std::span<const sock_filter> main_program() const { return main_; }
   std::span<const sock_filter> sendmsg_program() const { return sendmsg_; }
 
+  // Syscall names the compiler skipped: unknown to libseccomp, or not on
+  // this architecture (from an OCI profile; policy names are validated).
+  const std::vector<std::string>& skipped_syscalls() const { return skipped_; }
+
   // Re-evaluates the compiled rules for syscall `nr` with `args`, as the
   // kernel filter would (first the arch check, then the ordered rules).
   Decision Decide(int nr, std::span<const uint64_t, 6> args) const;
@@ -107,7 +115,6 @@ class PreparedFilter {
 
  private:
   friend StatusOr<PreparedFilter> PrepareFilter(const policy::WorkloadPolicy&, const PrepareOptions&);
-  friend class FilterBuilder;
   PreparedFilter();
 
   Arch arch_ = Arch::kX86_64;
@@ -117,6 +124,7 @@ class PreparedFilter {
   std::vector<sock_filter> main_;
   std::vector<sock_filter> sendmsg_;
   std::string hash_hex_;
+  std::vector<std::string> skipped_;
   std::shared_ptr<const internal::DecisionTable> table_;
 };
 

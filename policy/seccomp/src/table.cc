@@ -1,0 +1,253 @@
+// Policy → decision table: collects the candidate rules for every syscall in
+// precedence order (policy deny, dangerous set, policy allow, base profile),
+// resolves them per syscall (decision.cc), and wraps the partially dangerous
+// syscalls (clone, ioctl, personality) so their dangerous argument region
+// always gets the dangerous action.
+#include <errno.h>
+#include <sys/ioctl.h>
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "arch.h"
+#include "build.h"
+#include "edgeward/policy/syscalls.h"
+#include "edgeward/seccomp/oci_profile.h"
+
+namespace edgeward::seccomp::internal {
+namespace {
+
+using policy::ArgCondition;
+using policy::ArgOp;
+using policy::DangerKind;
+using policy::SeccompAction;
+using policy::SeccompActionKind;
+
+constexpr SeccompAction kEperm{SeccompActionKind::kErrno, EPERM};
+// clone3's flags live in a struct the filter can't read: all of it fails
+// with ENOSYS so libc falls back to clone, whose flags we can check.
+constexpr SeccompAction kEnosys{SeccompActionKind::kErrno, ENOSYS};
+
+constexpr uint64_t kCloneNewFlags[] = {0x00020000 /*NEWNS*/,  0x02000000 /*NEWCGROUP*/, 0x04000000 /*NEWUTS*/,
+                                       0x08000000 /*NEWIPC*/, 0x10000000 /*NEWUSER*/,   0x20000000 /*NEWPID*/,
+                                       0x40000000 /*NEWNET*/, 0x00000080 /*NEWTIME*/};
+// Docker's allowed personas: PER_LINUX, PER_LINUX32, UNAME26,
+// UNAME26|PER_LINUX32, and the query 0xffffffff.
+constexpr uint64_t kPersonalityAllowed[] = {0x0, 0x8, 0x20000, 0x20008, 0xffffffff};
+
+std::string Where(const policy::SourceLocation& w) {
+  if (w.line == 0) return w.file;
+  return w.file + ":" + std::to_string(w.line) + ":" + std::to_string(w.column);
+}
+
+// Chains (one MASKED_EQ on `index` each) covering every value whose low
+// `bits` bits are not in `values`: split on bits from the top; a prefix no
+// value shares is one chain.
+void CoverComplement(unsigned index, const std::vector<uint64_t>& values, int bit, uint64_t mask, uint64_t prefix,
+                     std::vector<Chain>* out) {
+  if (values.empty()) {
+    out->push_back({mask == ~uint64_t{0} ? ArgCondition{index, ArgOp::kEq, prefix, 0}
+                                         : ArgCondition{index, ArgOp::kMaskedEq, prefix, mask}});
+    return;
+  }
+  if (bit < 0) return;
+  uint64_t b = uint64_t{1} << bit;
+  std::vector<uint64_t> zero, one;
+  for (uint64_t v : values) ((v & b) != 0 ? one : zero).push_back(v);
+  CoverComplement(index, zero, bit - 1, mask | b, prefix, out);
+  CoverComplement(index, one, bit - 1, mask | b, prefix | b, out);
+}
+
+// A partially dangerous syscall: `safe` and `danger` partition the argument
+// space (as unions of chains that intersect any rule representably).
+struct Partition {
+  std::vector<Chain> safe;
+  std::vector<Chain> danger;
+};
+
+Partition PartitionFor(const policy::DangerousSyscall& d) {
+  Partition p;
+  if (d.kind == DangerKind::kNamespaceFlags) {  // clone (unshare/clone3 are whole)
+    uint64_t all = 0;
+    for (uint64_t f : kCloneNewFlags) {
+      all |= f;
+      p.danger.push_back({{0, ArgOp::kMaskedEq, f, f}});
+    }
+    p.safe.push_back({{0, ArgOp::kMaskedEq, 0, all}});
+  } else if (d.kind == DangerKind::kIoctlTerminal) {
+    // The kernel reads the request as 32 bits: compare the low 32 only, so
+    // high garbage bits can't slip TIOCSTI past the filter.
+    std::vector<uint64_t> bad = {TIOCSTI, TIOCLINUX};
+    for (uint64_t v : bad) p.danger.push_back({{1, ArgOp::kMaskedEq, v, 0xffffffff}});
+    CoverComplement(1, bad, 31, 0, 0, &p.safe);
+  } else if (d.kind == DangerKind::kPersonality) {
+    std::vector<uint64_t> ok(std::begin(kPersonalityAllowed), std::end(kPersonalityAllowed));
+    for (uint64_t v : ok) p.safe.push_back({{0, ArgOp::kEq, v, 0}});
+    CoverComplement(0, ok, 63, 0, 0, &p.danger);
+  }
+  return p;
+}
+
+// Restricts an entry to the safe region and gives the rest the dangerous action.
+StatusOr<SyscallEntry> WrapDangerous(SyscallEntry e, const Partition& p, const SeccompAction& danger_action,
+                                     const SeccompAction& default_action) {
+  std::vector<ChainRule> chains;
+  std::vector<ChainRule> inner = e.chains;
+  if (e.unconditional) inner = {{Chain{}, *e.unconditional}};
+  for (const ChainRule& r : inner) {
+    if (r.action == default_action) continue;
+    for (const Chain& s : p.safe) {
+      Chain both = r.chain;
+      for (const ArgCondition& c : s) both.push_back(c);
+      auto merged = MakeChain(both);
+      if (!merged.ok()) {
+        return InvalidArgument("syscall '" + e.name + "': a rule's argument conditions can't be combined with "
+                               "the dangerous-set filter on the same argument: " + merged.status().message());
+      }
+      if (merged->has_value()) chains.push_back({std::move(**merged), r.action});
+    }
+  }
+  if (!(danger_action == default_action)) {
+    for (const Chain& d : p.danger) chains.push_back({d, danger_action});
+  }
+  SyscallEntry out;
+  out.name = e.name;
+  for (ChainRule& r : chains) {
+    if (std::find(out.chains.begin(), out.chains.end(), r) == out.chains.end()) out.chains.push_back(std::move(r));
+  }
+  return out;
+}
+
+struct PerSyscall {
+  std::string name;
+  std::vector<Candidate> deny, dangerous, allow, profile;
+};
+
+}  // namespace
+
+StatusOr<BuiltTable> BuildTable(const policy::WorkloadPolicy& pol, Arch arch) {
+  const policy::SeccompSpec& spec = pol.seccomp;
+  OciImportOptions io;
+  io.arch = arch;
+  io.capabilities = pol.capabilities;
+  OciProfile profile;
+  profile.default_action = kEperm;
+  std::string profile_name;
+  switch (spec.profile) {
+    case policy::SeccompProfileKind::kBaseline: {
+      EW_ASSIGN_OR_RETURN(profile, ShippedProfile("baseline", io));
+      profile_name = "profile baseline";
+      break;
+    }
+    case policy::SeccompProfileKind::kStrict: {
+      EW_ASSIGN_OR_RETURN(profile, ShippedProfile("strict", io));
+      profile_name = "profile strict";
+      break;
+    }
+    case policy::SeccompProfileKind::kOciFile: {
+      EW_ASSIGN_OR_RETURN(profile, LoadOciProfile(spec.profile_path, io));
+      profile_name = "profile " + spec.profile_path;
+      break;
+    }
+    case policy::SeccompProfileKind::kNone: break;
+  }
+  BuiltTable out;
+  DecisionTable& t = out.table;
+  t.arch = arch;
+  t.mode = pol.mode;
+  t.default_action = spec.default_action.value_or(profile.default_action);
+
+  std::set<std::string> skipped(profile.unknown_syscalls.begin(), profile.unknown_syscalls.end());
+  skipped.insert(profile.other_arch_syscalls.begin(), profile.other_arch_syscalls.end());
+  std::map<int, PerSyscall> by_nr;
+  auto slot = [&](const std::string& name) -> PerSyscall* {
+    int nr = SyscallNumber(arch, name);
+    if (nr < 0) {
+      skipped.insert(name);
+      return nullptr;
+    }
+    PerSyscall& s = by_nr[nr];
+    if (s.name.empty()) s.name = SyscallName(arch, nr);
+    return &s;
+  };
+  auto add_rules = [&](const std::vector<policy::SyscallRule>& rules, const std::string& kind,
+                       std::vector<Candidate> PerSyscall::*list) -> Status {
+    for (const policy::SyscallRule& r : rules) {
+      auto chain = MakeChain(r.args);
+      const std::string origin = kind + " at " + Where(r.where);
+      if (!chain.ok()) return InvalidArgument(origin + ": " + chain.status().message());
+      if (!chain->has_value()) continue;  // conditions that never hold
+      for (const std::string& n : r.names) {
+        if (PerSyscall* s = slot(n)) (s->*list).push_back({**chain, r.action, origin});
+      }
+    }
+    return Status::Ok();
+  };
+  EW_RETURN_IF_ERROR(add_rules(spec.deny, "deny rule", &PerSyscall::deny));
+  EW_RETURN_IF_ERROR(add_rules(spec.allow, "allow rule", &PerSyscall::allow));
+  EW_RETURN_IF_ERROR(add_rules(profile.rules, "rule", &PerSyscall::profile));
+
+  auto opted_in = [&](std::string_view name) {
+    return std::any_of(spec.allow_dangerous.begin(), spec.allow_dangerous.end(),
+                       [&](const policy::DangerousOptIn& o) { return o.name == name; });
+  };
+  std::map<int, const policy::DangerousSyscall*> partial;
+  for (const policy::DangerousSyscall& d : policy::DangerousSyscalls()) {
+    if (opted_in(d.name)) continue;
+    int nr = SyscallNumber(arch, std::string(d.name));
+    if (nr < 0) continue;  // not on this arch (iopl/ioperm on aarch64)
+    PerSyscall* s = slot(std::string(d.name));
+    bool whole = d.kind == DangerKind::kWhole || d.name == "clone3" || d.name == "unshare";
+    if (whole) {
+      s->dangerous.push_back({Chain{}, d.name == "clone3" ? kEnosys : kEperm, "dangerous set"});
+    } else {
+      partial[nr] = &d;
+    }
+  }
+
+  for (auto& [nr, s] : by_nr) {
+    std::vector<Candidate> all;
+    for (auto* list : {&s.deny, &s.dangerous, &s.allow, &s.profile}) all.insert(all.end(), list->begin(), list->end());
+    EW_ASSIGN_OR_RETURN(SyscallEntry e, ResolveSyscall(s.name, all, t.default_action));
+    if (auto p = partial.find(nr); p != partial.end()) {
+      EW_ASSIGN_OR_RETURN(e, WrapDangerous(std::move(e), PartitionFor(*p->second), kEperm, t.default_action));
+    }
+    if (e.unconditional || !e.chains.empty()) t.syscalls[nr] = std::move(e);
+  }
+  out.skipped.assign(skipped.begin(), skipped.end());
+  return out;
+}
+
+const std::vector<std::string>& LearnCore() {
+  static const std::vector<std::string> kCore = {
+      "brk", "clock_gettime", "clock_nanosleep", "close", "epoll_pwait", "epoll_wait", "exit", "exit_group",
+      "futex", "getpid", "gettid", "gettimeofday", "lseek", "madvise", "mmap", "mprotect", "munmap",
+      "nanosleep", "poll", "ppoll", "pread64", "pwrite64", "read", "readv", "restart_syscall",
+      "rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "sched_yield", "sendmsg", "write", "writev"};
+  return kCore;
+}
+
+std::string CanonicalTable(const DecisionTable& t) {
+  auto act = [](const SeccompAction& a) {
+    return std::to_string(static_cast<int>(a.kind)) + "/" + std::to_string(a.errno_value);
+  };
+  std::string s = "arch=" + std::to_string(static_cast<int>(t.arch)) + " mode=" +
+                  std::to_string(static_cast<int>(t.mode)) + " default=" + act(t.default_action) + "\n";
+  for (const auto& [nr, e] : t.syscalls) {
+    s += std::to_string(nr) + " " + e.name;
+    if (e.unconditional) s += " = " + act(*e.unconditional);
+    for (const ChainRule& r : e.chains) {
+      s += " |";
+      for (const ArgCondition& c : r.chain) {
+        s += " " + std::to_string(c.index) + ":" + std::to_string(static_cast<int>(c.op)) + ":" +
+             std::to_string(c.value) + ":" + std::to_string(c.mask);
+      }
+      s += " -> " + act(r.action);
+    }
+    s += "\n";
+  }
+  return s;
+}
+
+}  // namespace edgeward::seccomp::internal
