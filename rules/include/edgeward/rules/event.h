@@ -1,0 +1,143 @@
+// Events the rules engine consumes: a fixed schema of event types, each with
+// typed fields named by their dotted JSON path (docs/events.md lists them).
+//
+// Field names are resolved to a FieldId once (when rules load); an Event keeps
+// each field's value in the slot of its FieldId, so a lookup in the hot path
+// is an array index. An Event owns its strings; reusing one Event for many
+// inputs (Clear() then set) keeps string capacity, so steady-state parsing
+// does not allocate either. Not thread-safe; copyable.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace edgeward::rules {
+
+enum class EventType : uint8_t {
+  kSandboxViolation,
+  kWorkloadStart,
+  kWorkloadExit,
+  kWorkloadCrashLoop,
+  kAttestationVerdict,
+  kMeasurementChanged,
+  kBundleAccepted,
+  kBundleRejected,
+  kTpmFault,
+  kSpoolOverflow,
+  kCertRenewalFailed,
+};
+inline constexpr int kEventTypeCount = 11;
+// Bit i set ⇔ EventType(i) is included.
+using EventTypeMask = uint32_t;
+inline constexpr EventTypeMask kAllEventTypes = (1u << kEventTypeCount) - 1;
+
+enum class FieldType : uint8_t { kString, kInt, kBool, kStringList, kIntList };
+
+// Every field any event type can carry. The numbering is internal (not a wire
+// format); rule conditions name fields by their dotted path.
+enum class FieldId : uint8_t {
+  kEventType,  // "event.type", always present (the "type" key)
+  kNodeId,
+  kWorkloadName,
+  kWorkloadPid,
+  kSyscallName,
+  kSyscallNr,
+  kSyscallArch,
+  kSyscallArgs,
+  kAction,
+  kMode,
+  kExitCode,
+  kExitSignal,
+  kCrashLoopRestarts,
+  kCrashLoopWithinS,
+  kVerdictPass,
+  kVerdictReasons,
+  kVerdictVerifier,
+  kMeasurementPath,
+  kMeasurementPcr,
+  kMeasurementOld,
+  kMeasurementNew,
+  kBundleId,
+  kBundleVersion,
+  kBundleSigner,
+  kBundleReason,
+  kTpmOperation,
+  kTpmRc,
+  kTpmMessage,
+  kSpoolName,
+  kSpoolDropped,
+  kSpoolBytes,
+  kCertName,
+  kCertReason,
+  kCertNotAfter,
+  kCertDaysLeft,
+};
+inline constexpr int kFieldCount = 35;
+
+struct FieldInfo {
+  std::string_view name;  // dotted path, e.g. "workload.pid"
+  FieldType type;
+  EventTypeMask carried_by;  // event types that may carry the field
+  EventTypeMask required_by;  // event types that must carry it
+};
+
+// The dotted type name, e.g. "sandbox.violation".
+std::string_view EventTypeName(EventType t);
+// nullptr-free lookups: false / nullptr when the name is unknown.
+bool ParseEventTypeName(std::string_view name, EventType* out);
+const FieldInfo& GetFieldInfo(FieldId id);
+const FieldInfo* FindField(std::string_view name, FieldId* id);
+std::string_view FieldTypeName(FieldType t);
+// All field names / all event type names (for "did you mean").
+std::vector<std::string_view> AllFieldNames();
+std::vector<std::string_view> AllEventTypeNames();
+
+class Event {
+ public:
+  Event() = default;
+
+  // Forgets every field (keeps string/list capacity for reuse).
+  void Clear();
+
+  EventType type() const { return type_; }
+  // Milliseconds since the Unix epoch, from the event's "time".
+  int64_t time_ms() const { return time_ms_; }
+  void set_type(EventType t) { type_ = t; }
+  void set_time_ms(int64_t t) { time_ms_ = t; }
+
+  bool Has(FieldId f) const { return (present_ >> Slot(f)) & 1u; }
+  // Accessors return the stored value; callers check Has() (an absent field
+  // reads as "" / 0 / false / empty).
+  std::string_view GetString(FieldId f) const;  // event.type included
+  int64_t GetInt(FieldId f) const { return ints_[Slot(f)]; }
+  bool GetBool(FieldId f) const { return ints_[Slot(f)] != 0; }
+  std::span<const std::string> GetStringList(FieldId f) const { return lists_[Slot(f)]; }
+  std::span<const int64_t> GetIntList(FieldId f) const { return int_lists_[Slot(f)]; }
+
+  // Setters do not check the schema; EventParser and tests use the schema.
+  void SetString(FieldId f, std::string_view v);
+  void SetInt(FieldId f, int64_t v);
+  void SetBool(FieldId f, bool v) { SetInt(f, v ? 1 : 0); }
+  void SetStringList(FieldId f, std::span<const std::string> v);
+  void AddToStringList(FieldId f, std::string_view v);
+  void SetIntList(FieldId f, std::span<const int64_t> v);
+
+ private:
+  static unsigned Slot(FieldId f) { return static_cast<unsigned>(f); }
+
+  EventType type_ = EventType::kSandboxViolation;
+  int64_t time_ms_ = 0;
+  uint64_t present_ = 1;  // event.type is always present
+  std::array<int64_t, kFieldCount> ints_{};
+  std::array<std::string, kFieldCount> strings_;
+  std::array<std::vector<std::string>, kFieldCount> lists_;
+  std::array<std::vector<int64_t>, kFieldCount> int_lists_;
+};
+
+static_assert(kFieldCount <= 64, "presence bits live in one uint64_t");
+
+}  // namespace edgeward::rules
