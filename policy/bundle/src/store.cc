@@ -32,9 +32,9 @@ StatusOr<std::optional<std::string>> ReadLink(const std::string& path) {
 }
 
 // Points `dir/name` at `target` atomically: a new link under a temp name is
-// renamed over the old one (rename(2) replaces atomically), then the
+// renamed over the old one (rename(2) replaces atomically). With `sync`, the
 // directory is fsynced so the switch is durable.
-Status ReplaceLink(const std::string& dir, const std::string& name, const std::string& target) {
+Status ReplaceLink(const std::string& dir, const std::string& name, const std::string& target, bool sync = true) {
   std::random_device rd;
   std::string tmp = dir + "/." + name + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(rd());
   if (::symlink(target.c_str(), tmp.c_str()) != 0) return EW_ERRNO("symlink", tmp);
@@ -43,7 +43,7 @@ Status ReplaceLink(const std::string& dir, const std::string& name, const std::s
     ::unlink(tmp.c_str());
     return s;
   }
-  return FsyncDir(dir);
+  return sync ? FsyncDir(dir) : Status::Ok();
 }
 
 Status RemoveLink(const std::string& dir, const std::string& name) {
@@ -129,7 +129,7 @@ StatusOr<std::optional<Bundle>> BundleStore::Load(const std::string& link) const
 StatusOr<std::optional<Bundle>> BundleStore::Active() const { return Load(active_link()); }
 StatusOr<std::optional<Bundle>> BundleStore::LastKnownGood() const { return Load(last_known_good_link()); }
 
-StatusOr<std::vector<std::string>> BundleStore::RemoveUnreferenced() {
+StatusOr<std::vector<std::string>> BundleStore::RemoveUnreferenced(bool sync) {
   EW_ASSIGN_OR_RETURN(std::optional<std::string> active, ReadLink(active_link()));
   EW_ASSIGN_OR_RETURN(std::optional<std::string> lkg, ReadLink(last_known_good_link()));
   std::unique_ptr<DIR, int (*)(DIR*)> dir(::opendir(bundles_dir_.c_str()), &::closedir);
@@ -148,13 +148,13 @@ StatusOr<std::vector<std::string>> BundleStore::RemoveUnreferenced() {
     std::string path = bundles_dir_ + "/" + name;
     if (::unlink(path.c_str()) != 0 && errno != ENOENT) return EW_ERRNO("unlink", path);
   }
-  if (!doomed.empty()) EW_RETURN_IF_ERROR(FsyncDir(bundles_dir_));
+  if (sync && !doomed.empty()) EW_RETURN_IF_ERROR(FsyncDir(bundles_dir_));
   return doomed;
 }
 
 StatusOr<RecoveryReport> BundleStore::Recover(RollbackGuard& guard, int64_t trusted_now) {
   RecoveryReport report;
-  EW_ASSIGN_OR_RETURN(report.removed, RemoveUnreferenced());
+  EW_ASSIGN_OR_RETURN(report.removed, RemoveUnreferenced(/*sync=*/true));
   EW_ASSIGN_OR_RETURN(std::optional<Bundle> lkg, LastKnownGood());
   if (lkg) report.last_known_good_version = lkg->manifest.version;
   EW_ASSIGN_OR_RETURN(std::optional<Bundle> active, Active());
@@ -189,7 +189,12 @@ StatusOr<Verdict> BundleStore::Apply(ByteView file, const RootDocument& root, Ro
   EW_RETURN_IF_ERROR(WriteFileAtomic(bundles_dir_ + "/" + name, file, 0600));
   EW_ASSIGN_OR_RETURN(std::optional<std::string> old_active, ReadLink(active_link()));
   EW_ASSIGN_OR_RETURN(std::optional<std::string> old_lkg, ReadLink(last_known_good_link()));
-  if (old_active && *old_active != name) EW_RETURN_IF_ERROR(ReplaceLink(bundles_dir_, kLastKnownGood, *old_active));
+  // One directory fsync covers both links: only `active` must be durable
+  // before the accept is recorded, and whichever way a crash falls, each
+  // link names a complete file (the new file was made durable above).
+  if (old_active && *old_active != name) {
+    EW_RETURN_IF_ERROR(ReplaceLink(bundles_dir_, kLastKnownGood, *old_active, /*sync=*/false));
+  }
   EW_RETURN_IF_ERROR(ReplaceLink(bundles_dir_, kActive, name));
 
   Status accepted = guard.Accept(b.manifest.version, b.manifest.issued_at, options.trusted_now);
@@ -203,7 +208,9 @@ StatusOr<Verdict> BundleStore::Apply(ByteView file, const RootDocument& root, Ro
     if (!undo.ok()) spdlog::error("bundle apply: restoring the previous links failed: {}", undo.message());
     return accepted.WithContext("recording version " + std::to_string(b.manifest.version) + " as accepted");
   }
-  auto removed = RemoveUnreferenced();
+  // Not fsynced: a superseded file that reappears after a crash is removed
+  // again by Recover().
+  auto removed = RemoveUnreferenced(/*sync=*/false);
   if (!removed.ok()) spdlog::warn("bundle apply: cleanup: {}", removed.status().message());
   return verdict;
 }

@@ -80,7 +80,7 @@ class BundleStore {
  private:
   BundleStore(std::string dir, UniqueFd lock) : bundles_dir_(std::move(dir)), lock_(std::move(lock)) {}
   StatusOr<std::optional<Bundle>> Load(const std::string& link) const;
-  StatusOr<std::vector<std::string>> RemoveUnreferenced();
+  StatusOr<std::vector<std::string>> RemoveUnreferenced(bool sync);
 
   std::string bundles_dir_;
   UniqueFd lock_;
