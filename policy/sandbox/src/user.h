@@ -1,0 +1,28 @@
+// Step "user": the workload's uid, gid and supplementary groups
+// (spec.user). Absent spec.user: the workload keeps the invoking user.
+#pragma once
+
+#include <sys/types.h>
+
+#include <optional>
+#include <vector>
+
+#include "edgeward/policy/policy.h"
+#include "edgeward/sandbox/child_failure.h"
+
+namespace edgeward::sandbox {
+
+struct UserPlan {
+  bool change = false;
+  uid_t uid = 0;
+  gid_t gid = 0;
+  std::vector<gid_t> groups;  // supplementary; empty: none
+};
+
+UserPlan MakeUserPlan(const std::optional<policy::UserSpec>& user);
+
+// CHILD SIDE (no allocation): setgroups, setresgid, setresuid, then reads
+// the ids back (getresuid/getresgid/getgroups) and fails if any differs.
+bool SwitchUser(const UserPlan& plan, ChildFailure* failure);
+
+}  // namespace edgeward::sandbox
