@@ -230,7 +230,10 @@ void Supervisor::Record(int nr, const std::string& name, pid_t pid, const uint64
 }
 
 Status Supervisor::HandleReady() {
-  for (;;) {
+  // Bounded, so a workload that spins on a denied call can't starve the
+  // launcher's other fds; poll() reports the rest right away.
+  constexpr int kMaxPerCall = 256;
+  for (int round = 0; round < kMaxPerCall; ++round) {
     pollfd p{listener_.get(), POLLIN, 0};
     int r = poll(&p, 1, 0);
     if (r < 0 && errno == EINTR) continue;
@@ -287,9 +290,12 @@ Status Supervisor::HandleReady() {
         case SeccompActionKind::kKillThread:  // native in enforce; here only if the table changed
           resp->error = -EPERM;
           break;
-        case SeccompActionKind::kLog:
-        case SeccompActionKind::kNotify:
-        case SeccompActionKind::kAllow: resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE; break;
+        case SeccompActionKind::kLog: resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE; break;
+        case SeccompActionKind::kNotify:  // "tell the supervisor": reported, then let through
+        case SeccompActionKind::kAllow:
+          resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+          taken = "allow";
+          break;
       }
     }
     if (ioctl(listener_.get(), SECCOMP_IOCTL_NOTIF_SEND, resp) != 0 && errno != ENOENT) {
@@ -309,6 +315,7 @@ Status Supervisor::HandleReady() {
       on_violation_(e);
     }
   }
+  return Status::Ok();
 }
 
 const policy::LearnedUsage& Supervisor::learned() const {

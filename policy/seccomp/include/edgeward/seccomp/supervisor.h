@@ -3,7 +3,8 @@
 // when it is readable; every notified syscall is decided here, in
 // userspace, by re-evaluating the compiled rules (PreparedFilter::Decide):
 //   enforce: errno → error reply; kill_process → SIGKILL, then error reply;
-//            trap → SIGSYS to the thread, then ENOSYS; log/notify → continue.
+//            trap → SIGSYS to the thread, then ENOSYS; log → continue
+//            (event action "log"); notify → continue (event action "allow").
 //   audit:   every violation continues (SECCOMP_USER_NOTIF_FLAG_CONTINUE,
 //            Linux >= 5.5) and is reported with action "allow".
 //   learn:   everything continues; syscalls, opened paths and TCP ports are
@@ -67,7 +68,9 @@ class Supervisor {
   // Poll for POLLIN; POLLHUP once every task using the filter is gone.
   int fd() const { return listener_.get(); }
 
-  // Handles every pending notification and returns; never blocks. Errors
+  // Handles the pending notifications (at most 256 per call, so one busy
+  // workload can't starve the caller's loop: poll reports the rest at once)
+  // and returns; never blocks. Errors
   // are the listener's own (kInternal naming the ioctl); a workload thread
   // that died mid-notification is not an error.
   Status HandleReady();
