@@ -275,6 +275,8 @@ StatusOr<std::vector<Chain>> Complement(const std::vector<Chain>& chains) {
     for (const ArgCondition& cond : c) {
       for (Chain& n : Negate(cond)) neg.push_back(std::move(n));
     }
+    // Absorb() is quadratic: refuse before the product gets large.
+    if (result.size() * neg.size() > 8 * kMaxChains) return InvalidArgument("more than 512 argument chains");
     std::vector<Chain> next;
     for (const Chain& r : result) {
       for (const Chain& n : neg) {
@@ -317,6 +319,9 @@ StatusOr<SyscallEntry> ResolveSyscall(const std::string& name, const std::vector
       if (earlier.action == cand.action) continue;
       auto not_earlier = Complement({earlier.chain});
       if (!not_earlier.ok()) return fail(cand, not_earlier.status());
+      if (pieces.size() * not_earlier->size() > 8 * kMaxChains) {
+        return fail(cand, InvalidArgument("more than 512 argument chains"));
+      }
       std::vector<Chain> next;
       for (const Chain& p : pieces) {
         for (const Chain& n : *not_earlier) {
