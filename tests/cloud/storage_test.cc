@@ -41,9 +41,10 @@ TEST_F(StorageTest, RegistrationActivatesOnceAndPinsTheEk) {
   EXPECT_EQ(other.code(), StatusCode::kAlreadyExists);
   EXPECT_NE(other.message().find("different TPM"), std::string::npos);
   ASSERT_TRUE(db_->PutRegistration(Reg("r1", "ek-a")).ok());
-  auto taken = db_->TakeRegistration("r1", true);
+  auto ok = [](const RegistrationRecord&) { return Status::Ok(); };
+  auto taken = db_->TakeRegistration("r1", ok);
   ASSERT_TRUE(taken.ok()) << taken.status().ToString();
-  auto again = db_->TakeRegistration("r1", true);
+  auto again = db_->TakeRegistration("r1", ok);
   EXPECT_EQ(again.status().code(), StatusCode::kNotFound);
   auto node = db_->GetNode("node-1");
   ASSERT_TRUE(node.ok() && node->has_value());
@@ -52,7 +53,12 @@ TEST_F(StorageTest, RegistrationActivatesOnceAndPinsTheEk) {
   EXPECT_EQ((*node)->labels.at("group"), "g");
   // A registration made for another EK can't activate this node.
   ASSERT_TRUE(db_->PutRegistration(Reg("r2", "ek-b")).ok());
-  EXPECT_EQ(db_->TakeRegistration("r2", true).status().code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(db_->TakeRegistration("r2", ok).status().code(), StatusCode::kAlreadyExists);
+  // A refused proof still consumes the registration.
+  ASSERT_TRUE(db_->PutRegistration(Reg("r3", "ek-a")).ok());
+  auto refused = db_->TakeRegistration("r3", [](const RegistrationRecord&) { return PermissionDenied("no"); });
+  EXPECT_EQ(refused.status().code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(db_->TakeRegistration("r3", ok).status().code(), StatusCode::kNotFound);
 }
 
 TEST_F(StorageTest, ChallengeIsConsumedExactlyOnceUnderConcurrency) {

@@ -163,7 +163,7 @@ class Query {
 
 class SqliteStorage final : public Storage {
  public:
-  static StatusOr<std::unique_ptr<Storage>> Open(const std::string& path) {
+  static StatusOr<std::unique_ptr<Storage>> Open(const std::string& path, bool sync_full) {
     // Create the file 0600 ourselves: sqlite3 would use the umask.
     {
       UniqueFd fd(open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
@@ -177,7 +177,7 @@ class SqliteStorage final : public Storage {
       return Internal("sqlite3_open_v2 " + path + ": " + (raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc)));
     }
     auto s = std::unique_ptr<SqliteStorage>(new SqliteStorage(std::move(db), path));
-    EW_RETURN_IF_ERROR(s->Init());
+    EW_RETURN_IF_ERROR(s->Init(sync_full));
     return std::unique_ptr<Storage>(std::move(s));
   }
 
@@ -232,10 +232,12 @@ class SqliteStorage final : public Storage {
         .Bind(LabelsToJson(r.labels)).Run();
   }
 
-  StatusOr<RegistrationRecord> TakeRegistration(const std::string& id, bool activate) override {
+  StatusOr<RegistrationRecord> TakeRegistration(const std::string& id,
+                                                const std::function<Status(const RegistrationRecord&)>& check) override {
     std::lock_guard lock(mu_);
     EW_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
     RegistrationRecord r;
+    Status refused;
     Status st = [&]() -> Status {
       {
         EW_ASSIGN_OR_RETURN(Query q, Prepare("SELECT node_id, secret_hash, expires_at, ek_hash, ak_public, ak_name, "
@@ -256,7 +258,8 @@ class SqliteStorage final : public Storage {
         EW_ASSIGN_OR_RETURN(Query q, Prepare("DELETE FROM registrations WHERE id=?"));
         EW_RETURN_IF_ERROR(q.Bind(id).Run());
       }
-      if (!activate) return Status::Ok();
+      refused = check(r);
+      if (!refused.ok()) return Status::Ok();  // commit the consumption, report the refusal
       EW_ASSIGN_OR_RETURN(auto node, GetNodeLocked(r.node_id));
       if (!node) return NotFound("node '" + r.node_id + "' is not registered");
       if (node->ek_hash != r.ek_hash) {
@@ -273,6 +276,7 @@ class SqliteStorage final : public Storage {
           .Bind(LabelsToJson(r.labels)).Bind(NodeStateName(NodeState::kActive)).Bind(r.node_id).Run();
     }();
     EW_RETURN_IF_ERROR(Finish(std::move(st)));
+    if (!refused.ok()) return refused;
     return r;
   }
 
@@ -520,10 +524,10 @@ class SqliteStorage final : public Storage {
     return Query(db_.get(), it->second.get());
   }
 
-  Status Init() {
+  Status Init(bool sync_full) {
     if (sqlite3_busy_timeout(db_.get(), 5000) != SQLITE_OK) return Internal("sqlite3_busy_timeout failed");
     EW_RETURN_IF_ERROR(Exec("PRAGMA journal_mode=WAL"));
-    EW_RETURN_IF_ERROR(Exec("PRAGMA synchronous=FULL"));
+    EW_RETURN_IF_ERROR(Exec(sync_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL"));
     EW_RETURN_IF_ERROR(Exec("PRAGMA foreign_keys=ON"));
     EW_RETURN_IF_ERROR(Exec("CREATE TABLE IF NOT EXISTS schema_migrations(version INTEGER PRIMARY KEY, "
                             "applied_at INTEGER NOT NULL)"));
@@ -559,6 +563,8 @@ class SqliteStorage final : public Storage {
 
 }  // namespace
 
-StatusOr<std::unique_ptr<Storage>> OpenSqliteStorage(const std::string& path) { return SqliteStorage::Open(path); }
+StatusOr<std::unique_ptr<Storage>> OpenSqliteStorage(const std::string& path, bool sync_full) {
+  return SqliteStorage::Open(path, sync_full);
+}
 
 }  // namespace edgeward::cloud

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -108,11 +109,13 @@ class Storage {
   // Registrations.
   virtual Status PutRegistration(const RegistrationRecord& r) = 0;
   // Removes and returns the registration (single use); kNotFound if absent.
-  // Then, in the same transaction, makes the node active with the
-  // registration's AK, signing key and labels, provided `activate` is true
-  // and the node's ek_hash still equals the registration's (else
-  // kAlreadyExists). The appraisal state is reset when the AK changes.
-  virtual StatusOr<RegistrationRecord> TakeRegistration(const std::string& id, bool activate) = 0;
+  // In the same transaction `check` judges the proof: on error the
+  // registration is still consumed and that error returned; on success the
+  // node becomes active with the registration's AK, signing key and labels,
+  // provided its ek_hash still equals the registration's (else
+  // kAlreadyExists). The appraisal state is dropped when the AK changes.
+  virtual StatusOr<RegistrationRecord> TakeRegistration(
+      const std::string& id, const std::function<Status(const RegistrationRecord&)>& check) = 0;
 
   // Challenges. ConsumeChallenge marks the nonce used atomically and
   // returns it; unknown → kNotFound; already used → kFailedPrecondition
@@ -151,7 +154,8 @@ class Storage {
 
 // Opens (creating if needed, mode 0600) the SQLite database at `path` and
 // applies pending schema migrations. WAL journal, synchronous=FULL, a 5 s
-// busy timeout (docs/verifier.md "Storage").
-StatusOr<std::unique_ptr<Storage>> OpenSqliteStorage(const std::string& path);
+// busy timeout (docs/verifier.md "Storage"). sync_full=false: NORMAL, for
+// benchmarks and deployments that accept losing the last commits on power loss.
+StatusOr<std::unique_ptr<Storage>> OpenSqliteStorage(const std::string& path, bool sync_full = true);
 
 }  // namespace edgeward::cloud
