@@ -88,10 +88,18 @@ StatusOr<std::unique_ptr<Service>> Service::Create(const VerifierConfig& config)
   if (!ca.ok()) return ca.status().WithContext(config.node_ca_cert_path);
   impl->ca.emplace(std::move(ca).value());
   EW_ASSIGN_OR_RETURN(auto ek_cas, crypto::LoadCertificateBundle(config.ek_ca_bundle_path));
+  bool have_root = false;
   for (auto& c : ek_cas) {
-    (c.Subject() == c.Issuer() ? impl->ek_trusted : impl->ek_intermediates).push_back(std::move(c));
+    have_root = have_root || c.Subject() == c.Issuer();
+    // Every certificate of the configured bundle goes into the trust store:
+    // crypto::VerifyCertificateChain frees the X509s of its `intermediates`
+    // argument (its stack's deleter pops with X509_free although it only
+    // borrows them), so passing them there is a use-after-free on the next
+    // call. Without X509_V_FLAG_PARTIAL_CHAIN OpenSSL still builds the chain
+    // up to the self-signed root, so the trust decision is the same.
+    impl->ek_trusted.push_back(std::move(c));
   }
-  if (impl->ek_trusted.empty()) {
+  if (!have_root) {
     return InvalidArgument(config.ek_ca_bundle_path + ": no self-signed (root) certificate to trust");
   }
   EW_ASSIGN_OR_RETURN(std::string seal_secret, ReadFileToString(config.x25519_key_path, 64));
@@ -140,7 +148,7 @@ namespace {
 Status CheckTpmIdentity(const Service::Impl& impl, const RegisterRequest& req) {
   auto cert = crypto::Certificate::FromPem(req.ek_cert_pem);
   if (!cert.ok()) return cert.status().WithContext("register.ek_cert_pem");
-  Status chain = crypto::VerifyCertificateChain(*cert, impl.ek_intermediates, impl.ek_trusted,
+  Status chain = crypto::VerifyCertificateChain(*cert, /*intermediates=*/{}, impl.ek_trusted,
                                                 std::chrono::system_clock::now(), {.tpm_endorsement_key = true});
   if (!chain.ok()) return PermissionDenied("ek_certificate: not issued by a trusted TPM manufacturer CA: " + chain.message());
   auto ek = attest::DecodeTpm2bPublic(req.ek_public);

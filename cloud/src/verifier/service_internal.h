@@ -19,8 +19,7 @@ struct Service::Impl {
   VerifierConfig config;
   std::unique_ptr<Storage> storage;
   std::optional<NodeCa> ca;
-  std::vector<crypto::Certificate> ek_trusted;        // self-signed EK CAs
-  std::vector<crypto::Certificate> ek_intermediates;  // the bundle's other certificates
+  std::vector<crypto::Certificate> ek_trusted;  // the whole EK CA bundle (roots and intermediates)
   std::optional<X25519KeyPair> seal_key;
   std::optional<bundle::RootDocument> bundle_root;
 
