@@ -8,6 +8,8 @@
 
 #include "edgeward/attest/reference.h"
 #include "edgeward/base/file.h"
+#include "edgeward/bundle/bundle.h"
+#include "edgeward/bundle/root.h"
 #include "edgeward/cloud/events.h"
 #include "edgeward/crypto/x509.h"
 #include "node_client.h"
@@ -39,6 +41,8 @@ class VerifierE2e : public ::testing::Test {
     config->listen_address = "127.0.0.1";
     config->ek_ca_bundle_path = ek_ca.empty() ? *ca_path : ek_ca;
     config->read_timeout = std::chrono::seconds(2);
+    MakeBundleRoot();
+    config->bundle_root_path = dir_.path() + "/v/root.json";
     auto s = VerifierServer::Start(*config);
     ASSERT_TRUE(s.ok()) << s.status().ToString();
     server_ = std::move(s).value();
@@ -49,6 +53,32 @@ class VerifierE2e : public ::testing::Test {
     auto admin_key = ReadFileToString(dir_.path() + "/v/admin.key", 1 << 16);
     ASSERT_TRUE(admin_cert.ok() && admin_key.ok());
     admin_ = ClientCert{*admin_cert, *admin_key};
+  }
+
+  static int64_t Now() {
+    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  }
+
+  // A root of trust for bundles: one root key, one policy key.
+  void MakeBundleRoot() {
+    if (policy_key_) return;
+    auto rk = crypto::Ed25519SigningKey::Generate();
+    auto pk = crypto::Ed25519SigningKey::Generate();
+    ASSERT_TRUE(rk.ok() && pk.ok());
+    bundle::RootContent rc;
+    rc.version = 1;
+    rc.expires = Now() + 86400;
+    rc.root_threshold = 1;
+    rc.root_keys = {rk->KeyId()};
+    rc.policy_threshold = 1;
+    rc.policy_keys = {{pk->KeyId(), Now() + 86400}};
+    rc.keys = {{rk->KeyId(), rk->public_key()}, {pk->KeyId(), pk->public_key()}};
+    auto doc = bundle::MakeRootDocument(rc);
+    ASSERT_TRUE(doc.ok()) << doc.status().ToString();
+    ASSERT_TRUE(bundle::SignRootDocument(*doc, *rk).ok());
+    ASSERT_TRUE(WriteFileAtomic(dir_.path() + "/v/root.json", AsBytes(bundle::SerializeRootDocument(*doc)), 0600).ok());
+    policy_key_.emplace(std::move(pk).value());
   }
 
   HttpResult Call(const std::string& method, const std::string& path, const std::string& body,
@@ -121,6 +151,7 @@ class VerifierE2e : public ::testing::Test {
   std::unique_ptr<VerifierServer> server_;
   std::string ca_pem_;
   ClientCert admin_;
+  std::optional<crypto::Ed25519SigningKey> policy_key_;
 };
 
 TEST_F(VerifierE2e, EnrolledNodePassesGetsACertificateAndUsesIt) {
@@ -414,6 +445,44 @@ TEST_F(VerifierE2e, MalformedRequestsGetA4xxWithAReason) {
   EXPECT_FALSE(ErrorOf(r).empty()) << r.body;
   r = Call("POST", "/v1/register", std::string(kMaxBodyBytes + 10, 'x'));
   EXPECT_EQ(r.status, 413) << r.error;
+}
+
+TEST_F(VerifierE2e, BundlesArePublishedByAdminsAndFetchedWithEtags) {
+  auto node = NewNode("node-1");
+  Enroll(*node);
+  auto ca_key = ReadFileToString(dir_.path() + "/v/node-ca.key", 1 << 16);
+  auto ca = NodeCa::FromPem(ca_pem_, *ca_key);
+  ASSERT_TRUE(ca.ok());
+  auto pair = ca->IssueClientCertForTest("node-1", std::chrono::hours(1));
+  ASSERT_TRUE(pair.ok());
+  ClientCert mine{pair->cert_pem, pair->key_pem};
+  EXPECT_EQ(Call("GET", "/v1/bundle", "", mine).status, 404);
+
+  auto b = bundle::MakeBundle(1, Now() - 10, Now() + 3600, {.all = true}, {{"policies/web.yaml", "name: web\n"}});
+  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  const Bytes unsigned_bytes = bundle::EncodeBundle(*b);
+  auto refused = Call("POST", "/v1/admin/bundles", std::string(AsChars(unsigned_bytes)), admin_);
+  EXPECT_EQ(refused.status, 400);
+  EXPECT_NE(ErrorOf(refused).find("bundle refused: below_threshold"), std::string::npos) << refused.body;
+  ASSERT_TRUE(bundle::SignBundle(*b, *policy_key_).ok());
+  const Bytes signed_bytes = bundle::EncodeBundle(*b);
+  const std::string file(AsChars(signed_bytes));
+  EXPECT_EQ(Call("POST", "/v1/admin/bundles", file, mine).status, 403);
+  auto pub = Call("POST", "/v1/admin/bundles", file, admin_);
+  ASSERT_EQ(pub.status, 201) << pub.body;
+  auto info = DecodeBundleInfo(pub.body);
+  ASSERT_TRUE(info.ok());
+  EXPECT_EQ(info->version, 1u);
+  EXPECT_EQ(Call("POST", "/v1/admin/bundles", file, admin_).status, 409);
+
+  auto got = Call("GET", "/v1/bundle", "", mine);
+  ASSERT_EQ(got.status, 200);
+  EXPECT_EQ(got.body, file);
+  EXPECT_EQ(got.etag, "\"" + info->sha256 + "\"");
+  auto same = Call("GET", "/v1/bundle", "", mine, got.etag);
+  EXPECT_EQ(same.status, 304);
+  EXPECT_TRUE(same.body.empty());
+  EXPECT_EQ(Call("GET", "/v1/bundle", "", mine, "\"stale\"").status, 200);
 }
 
 }  // namespace
