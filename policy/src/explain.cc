@@ -67,13 +67,21 @@ std::string Ports(const std::vector<uint16_t>& ports) {
   return JoinList(s);
 }
 
+// Flags and ioctl requests read better in hex.
+std::string Number(uint64_t v) {
+  if (v < 256) return std::to_string(v);
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
 std::string RuleText(const SyscallRule& r) {
   std::string s = JoinList(r.names);
   if (!r.args.empty()) {
     std::vector<std::string> conds;
     for (const ArgCondition& a : r.args) {
-      std::string c = "arg" + std::to_string(a.index) + " " + std::string(ArgOpName(a.op)) + " " + std::to_string(a.value);
-      if (a.op == ArgOp::kMaskedEq) c += " (mask " + std::to_string(a.mask) + ")";
+      std::string c = "arg" + std::to_string(a.index) + " " + std::string(ArgOpName(a.op)) + " " + Number(a.value);
+      if (a.op == ArgOp::kMaskedEq) c += " (mask " + Number(a.mask) + ")";
       conds.push_back(c);
     }
     s += " when " + JoinList(conds, " and ");

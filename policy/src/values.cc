@@ -127,7 +127,6 @@ StatusOr<std::string> NormalizePolicyPath(std::string_view path) {
 }
 
 StatusOr<SeccompAction> ParseSeccompAction(std::string_view text) {
-  SeccompAction a;
   if (text == "allow") return SeccompAction{SeccompActionKind::kAllow, 0};
   if (text == "kill" || text == "kill_process") return SeccompAction{SeccompActionKind::kKillProcess, 0};
   if (text == "kill_thread") return SeccompAction{SeccompActionKind::kKillThread, 0};
