@@ -77,7 +77,26 @@ bool Compiler::Compile(const Ast& ast, Diagnostics* diags, Program* out) {
   int64_t root = CompileNode(ast, 0);
   if (root < 0 || failed_) return false;
   out->root_ = static_cast<uint32_t>(root);
-  out->type_mask_ = masks_[static_cast<size_t>(root)];
+  const EventTypeMask mask = masks_[static_cast<size_t>(root)];
+  out->type_mask_ = mask;
+  // The engine only evaluates a program for events whose type is in its
+  // mask, so event-type tests the mask already implies are dropped.
+  auto implied = [&](const Node& n) { return n.op == Op::kTypeIn && (static_cast<EventTypeMask>(n.imm) & mask) == mask; };
+  Node& r = out->nodes_[out->root_];
+  if (implied(r)) {
+    r.op = Op::kConst;
+    r.imm = 1;
+  } else if (r.op == Op::kAnd) {
+    uint32_t w = r.a;
+    for (uint32_t k = r.a; k < r.a + r.b; ++k) {
+      if (!implied(out->nodes_[out->children_[k]])) out->children_[w++] = out->children_[k];
+    }
+    r.b = w - r.a;
+    if (r.b == 0) {
+      r.op = Op::kConst;
+      r.imm = 1;
+    }
+  }
   return true;
 }
 
@@ -110,6 +129,7 @@ int64_t Compiler::CompileNode(const Ast& n, int depth) {
       std::vector<const Ast*> operands{cur};
       operands.insert(operands.end(), rhs.rbegin(), rhs.rend());
       std::vector<uint32_t> kids;
+      auto node_op = [](bool and_op) { return and_op ? Op::kAnd : Op::kOr; };
       bool ok = true;
       const bool is_and = n.kind == Ast::Kind::kAnd;
       EventTypeMask mask = is_and ? kAllEventTypes : 0;
@@ -119,7 +139,13 @@ int64_t Compiler::CompileNode(const Ast& n, int depth) {
           ok = false;
           continue;
         }
-        kids.push_back(static_cast<uint32_t>(k));
+        const Node& kn = prog_->nodes_[static_cast<size_t>(k)];
+        if (kn.op == node_op(is_and)) {
+          // Splice a nested chain of the same operator (a macro's body) into this one.
+          for (uint32_t c = 0; c < kn.b; ++c) kids.push_back(prog_->children_[kn.a + c]);
+        } else {
+          kids.push_back(static_cast<uint32_t>(k));
+        }
         mask = is_and ? (mask & masks_[static_cast<size_t>(k)]) : (mask | masks_[static_cast<size_t>(k)]);
       }
       if (!ok) return -1;
@@ -290,11 +316,9 @@ int64_t Compiler::CompileCompare(const Ast& n) {
       if (n.op == CmpOp::kIn) {
         std::vector<std::string> set;
         for (const Literal& l : items) set.push_back(l.text);
-        std::sort(set.begin(), set.end());
-        set.erase(std::unique(set.begin(), set.end()), set.end());
         node.op = Op::kStrIn;
         node.a = static_cast<uint32_t>(prog_->str_sets_.size());
-        prog_->str_sets_.push_back(std::move(set));
+        prog_->str_sets_.push_back(Program::MakeStrSet(std::move(set)));
         return Emit(node, mask);
       }
       const Literal& l = items[0];
@@ -307,6 +331,7 @@ int64_t Compiler::CompileCompare(const Ast& n) {
               : n.op == CmpOp::kEndsWith ? Op::kStrEndsWith : Op::kStrGlob;
       node.a = static_cast<uint32_t>(prog_->strings_.size());
       prog_->strings_.push_back(l.text);
+      prog_->string_hashes_.push_back(HashString(l.text));
       return Emit(node, mask);
     }
     case FieldType::kInt: {
@@ -352,15 +377,14 @@ int64_t Compiler::CompileCompare(const Ast& n) {
         node.op = Op::kListHasStr;
         node.a = static_cast<uint32_t>(prog_->strings_.size());
         prog_->strings_.push_back(items[0].text);
+        prog_->string_hashes_.push_back(HashString(items[0].text));
         return Emit(node, mask);
       }
       std::vector<std::string> set;
       for (const Literal& l : items) set.push_back(l.text);
-      std::sort(set.begin(), set.end());
-      set.erase(std::unique(set.begin(), set.end()), set.end());
       node.op = Op::kListAnyIn;
       node.a = static_cast<uint32_t>(prog_->str_sets_.size());
-      prog_->str_sets_.push_back(std::move(set));
+      prog_->str_sets_.push_back(Program::MakeStrSet(std::move(set)));
       return Emit(node, mask);
     }
     case FieldType::kIntList: {

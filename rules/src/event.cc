@@ -114,11 +114,19 @@ std::vector<std::string_view> AllEventTypeNames() {
   return {std::begin(kEventTypeNames), std::end(kEventTypeNames)};
 }
 
+Event::Event() { set_type(EventType::kSandboxViolation); }
+
+void Event::set_type(EventType t) {
+  type_ = t;
+  hashes_[0] = HashString(EventTypeName(t));
+}
+
 void Event::Clear() {
   present_ = 1u;  // event.type is always present
   time_ms_ = 0;
   for (int i = 0; i < kFieldCount; ++i) {
     ints_[i] = 0;
+    if (i > 0) hashes_[i] = 0;
     strings_[i].clear();
     lists_[i].clear();
     int_lists_[i].clear();
@@ -132,6 +140,7 @@ std::string_view Event::GetString(FieldId f) const {
 
 void Event::SetString(FieldId f, std::string_view v) {
   strings_[Slot(f)].assign(v);
+  hashes_[Slot(f)] = HashString(v);
   present_ |= uint64_t{1} << Slot(f);
 }
 

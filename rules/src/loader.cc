@@ -125,7 +125,8 @@ void Loader::LoadFile(const RuleSource& src) {
     }
     const char* kind = item["rule"] ? "rule" : item["macro"] ? "macro" : item["list"] ? "list" : nullptr;
     if (kind == nullptr) {
-      std::string first = item.begin()->first.IsScalar() ? item.begin()->first.Scalar() : "";
+      std::string first =
+          item.size() > 0 && item.begin()->first.IsScalar() ? item.begin()->first.Scalar() : "";
       ErrAt(src, item.Mark(), "item has no \"list\", \"macro\" or \"rule\" key" +
                                   DidYouMean(first, {"list", "macro", "rule"}));
       continue;
@@ -507,7 +508,9 @@ void Loader::LoadRule(const RuleSource& src, const YAML::Node& node, RuleSet* se
       ok &= OutputTemplate::Compile(loc->value, loc, diags_, &r.output);
     }
   } else {
-    ok &= OutputTemplate::Compile(r.name, ExactLoc(src, node.Mark()), diags_, &r.output);
+    std::string literal;  // the rule name, verbatim
+    for (char ch : r.name) literal += ch == '%' ? std::string("%%") : std::string(1, ch);
+    ok &= OutputTemplate::Compile(literal, ExactLoc(src, node.Mark()), diags_, &r.output);
   }
   if (const YAML::Node acts = node["actions"]) {
     if (!acts.IsSequence()) {
@@ -599,7 +602,7 @@ bool ParseDuration(std::string_view s, int64_t* ms) {
   std::string_view unit = s.substr(i);
   int64_t mult = unit == "ms" ? 1 : unit == "s" ? 1000 : unit == "m" ? 60000 : unit == "h" ? 3600000
                : unit == "d" ? 86400000 : 0;
-  if (mult == 0) return false;
+  if (mult == 0 || n > int64_t{365} * 86400000 / mult) return false;
   *ms = n * mult;
   return *ms >= 1 && *ms <= int64_t{365} * 86400000;
 }

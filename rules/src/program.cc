@@ -28,18 +28,34 @@ bool GlobMatch(std::string_view p, std::string_view t) {
   return pi == p.size();
 }
 
-namespace {
-bool InStrSet(const std::vector<std::string>& set, std::string_view v) {
-  if (set.size() <= 8) {
-    for (const auto& s : set) {
-      if (s == v) return true;
-    }
-    return false;
+Program::StrSet Program::MakeStrSet(std::vector<std::string> items) {
+  std::sort(items.begin(), items.end());
+  items.erase(std::unique(items.begin(), items.end()), items.end());
+  std::vector<std::pair<uint64_t, std::string>> v;
+  for (auto& s : items) v.emplace_back(HashString(s), std::move(s));
+  std::sort(v.begin(), v.end());
+  StrSet set;
+  for (auto& [h, s] : v) {
+    set.hashes.push_back(h);
+    set.strings.push_back(std::move(s));
   }
-  auto it = std::lower_bound(set.begin(), set.end(), v,
-                             [](const std::string& a, std::string_view b) { return std::string_view(a) < b; });
-  return it != set.end() && *it == v;
+  return set;
 }
+
+bool Program::InStrSet(const StrSet& set, uint64_t hash, std::string_view v) {
+  size_t i = 0;
+  if (set.hashes.size() <= 16) {
+    while (i < set.hashes.size() && set.hashes[i] < hash) ++i;
+  } else {
+    i = static_cast<size_t>(std::lower_bound(set.hashes.begin(), set.hashes.end(), hash) - set.hashes.begin());
+  }
+  for (; i < set.hashes.size() && set.hashes[i] == hash; ++i) {
+    if (set.strings[i] == v) return true;
+  }
+  return false;
+}
+
+namespace {
 bool InIntSet(const std::vector<int64_t>& set, int64_t v) {
   return std::binary_search(set.begin(), set.end(), v);
 }
@@ -71,9 +87,11 @@ bool Program::EvalNode(uint32_t i, const Event& e) const {
   }
   if (!e.Has(n.field)) return false;
   switch (n.op) {
-    case Op::kStrEq: return e.GetString(n.field) == strings_[n.a];
-    case Op::kStrNe: return e.GetString(n.field) != strings_[n.a];
-    case Op::kStrIn: return InStrSet(str_sets_[n.a], e.GetString(n.field));
+    case Op::kStrEq:
+      return e.GetStringHash(n.field) == string_hashes_[n.a] && e.GetString(n.field) == strings_[n.a];
+    case Op::kStrNe:
+      return e.GetStringHash(n.field) != string_hashes_[n.a] || e.GetString(n.field) != strings_[n.a];
+    case Op::kStrIn: return InStrSet(str_sets_[n.a], e.GetStringHash(n.field), e.GetString(n.field));
     case Op::kStrContains: return e.GetString(n.field).find(strings_[n.a]) != std::string_view::npos;
     case Op::kStrStartsWith: return e.GetString(n.field).starts_with(strings_[n.a]);
     case Op::kStrEndsWith: return e.GetString(n.field).ends_with(strings_[n.a]);
@@ -92,7 +110,7 @@ bool Program::EvalNode(uint32_t i, const Event& e) const {
       return false;
     case Op::kListAnyIn:
       for (const auto& s : e.GetStringList(n.field)) {
-        if (InStrSet(str_sets_[n.a], s)) return true;
+        if (InStrSet(str_sets_[n.a], HashString(s), s)) return true;
       }
       return false;
     case Op::kIntListHas:

@@ -33,6 +33,8 @@ struct Node {
 
 class Program {
  public:
+  // Precondition: e.type() is in type_mask() (the engine dispatches by type;
+  // event-type tests implied by the mask are compiled away).
   bool Eval(const Event& e) const { return EvalNode(root_, e); }
   // Event types the condition can possibly match (a superset).
   EventTypeMask type_mask() const { return type_mask_; }
@@ -44,8 +46,18 @@ class Program {
 
   std::vector<Node> nodes_;
   std::vector<uint32_t> children_;
+  // A set of strings ordered by hash: membership is a search over 64-bit
+  // hashes, confirmed by one byte comparison.
+  struct StrSet {
+    std::vector<uint64_t> hashes;      // sorted
+    std::vector<std::string> strings;  // strings[i] has hashes[i]
+  };
+  static StrSet MakeStrSet(std::vector<std::string> items);
+  static bool InStrSet(const StrSet& set, uint64_t hash, std::string_view v);
+
   std::vector<std::string> strings_;
-  std::vector<std::vector<std::string>> str_sets_;  // sorted, unique
+  std::vector<uint64_t> string_hashes_;  // HashString(strings_[i])
+  std::vector<StrSet> str_sets_;
   std::vector<std::vector<int64_t>> int_sets_;      // sorted, unique
   uint32_t root_ = 0;
   EventTypeMask type_mask_ = kAllEventTypes;

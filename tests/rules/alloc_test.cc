@@ -51,7 +51,7 @@ TEST(AllocTest, ProcessDoesNotAllocate) {
   GTEST_SKIP() << "operator new belongs to ASan in this build";
 #else
   Engine engine;
-  ASSERT_TRUE(testing::LoadText(engine, R"(- list: sensitive
+  Status loaded = testing::LoadText(engine, R"(- list: sensitive
   items: [a, b, c, d, e, f, g, h, i, j, sensor-reader]
 - macro: v
   condition: event.type = sandbox.violation
@@ -70,9 +70,10 @@ TEST(AllocTest, ProcessDoesNotAllocate) {
       values: [[x, y]]
 - rule: verdict
   condition: event.type = attestation.verdict and verdict.reasons contains "pcr 7"
-  actions: [quarantine(allow: [a]), reattest, run_command(name: forensics)]
+  actions: [quarantine(allow: sensitive), reattest, run_command(name: forensics)]
   output: "%verdict.reasons"
-)").ok());
+)");
+  ASSERT_TRUE(loaded.ok()) << loaded.message();
   std::vector<Event> events;
   for (int i = 0; i < 200; ++i) {
     events.push_back(Violation(i % 3 ? "sensor-reader" : "k" + std::to_string(i), i % 2 ? "ptrace" : "bpf", i * 50));

@@ -329,6 +329,21 @@ TEST(RuleFileTest, YamlSyntaxErrorIsLocated) {
   EXPECT_TRUE(s.message().starts_with("r.yaml:3:1: YAML: ")) << s.message();
 }
 
+TEST(RuleFileTest, OddItemsAndValuesAreErrorsNotCrashes) {
+  Engine engine;
+  EXPECT_EQ(LoadText(engine, "- {}\n").message(),
+            "r.yaml:1:3: item has no \"list\", \"macro\" or \"rule\" key");
+  // 10^12 days would overflow milliseconds: rejected, not wrapped.
+  Status s = LoadText(engine, "- rule: r\n  condition: node.id exists\n  threshold: {count: 1, within: 999999999999d}\n");
+  EXPECT_NE(s.message().find("r.yaml:3:33: threshold needs within"), std::string::npos) << s.message();
+  // A rule name with "%" is its own default output, verbatim.
+  ASSERT_TRUE(LoadText(engine, "- rule: 100% bad\n  condition: event.type = sandbox.violation\n").ok());
+  RecordingSink sink;
+  engine.Process(Violation("w", "x", 0), sink);
+  ASSERT_EQ(sink.fires.size(), 1u);
+  EXPECT_EQ(sink.fires[0].output, "100% bad");
+}
+
 TEST(RuleFileTest, NotAListIsAnError) {
   Engine engine;
   EXPECT_EQ(LoadText(engine, "rule: r\n").message(), "r.yaml:1:1: a rule file is a YAML list of list/macro/rule items");

@@ -96,9 +96,20 @@ std::string_view FieldTypeName(FieldType t);
 std::vector<std::string_view> AllFieldNames();
 std::vector<std::string_view> AllEventTypeNames();
 
+// 64-bit FNV-1a. Events keep the hash of each string field (computed when
+// the field is set), so the engine compares hashes before bytes.
+inline uint64_t HashString(std::string_view s) {
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
 class Event {
  public:
-  Event() = default;
+  Event();
 
   // Forgets every field (keeps string/list capacity for reuse).
   void Clear();
@@ -106,13 +117,15 @@ class Event {
   EventType type() const { return type_; }
   // Milliseconds since the Unix epoch, from the event's "time".
   int64_t time_ms() const { return time_ms_; }
-  void set_type(EventType t) { type_ = t; }
+  void set_type(EventType t);
   void set_time_ms(int64_t t) { time_ms_ = t; }
 
   bool Has(FieldId f) const { return (present_ >> Slot(f)) & 1u; }
   // Accessors return the stored value; callers check Has() (an absent field
   // reads as "" / 0 / false / empty).
   std::string_view GetString(FieldId f) const;  // event.type included
+  // HashString(GetString(f)), precomputed.
+  uint64_t GetStringHash(FieldId f) const { return hashes_[Slot(f)]; }
   int64_t GetInt(FieldId f) const { return ints_[Slot(f)]; }
   bool GetBool(FieldId f) const { return ints_[Slot(f)] != 0; }
   std::span<const std::string> GetStringList(FieldId f) const { return lists_[Slot(f)]; }
@@ -129,10 +142,11 @@ class Event {
  private:
   static unsigned Slot(FieldId f) { return static_cast<unsigned>(f); }
 
-  EventType type_ = EventType::kSandboxViolation;
+  EventType type_ = EventType::kSandboxViolation;  // set_type() keeps hashes_[0] in step
   int64_t time_ms_ = 0;
   uint64_t present_ = 1;  // event.type is always present
   std::array<int64_t, kFieldCount> ints_{};
+  std::array<uint64_t, kFieldCount> hashes_{};
   std::array<std::string, kFieldCount> strings_;
   std::array<std::vector<std::string>, kFieldCount> lists_;
   std::array<std::vector<int64_t>, kFieldCount> int_lists_;
