@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 
 #include <filesystem>
+#include <fstream>
 #include <regex>
 #include <string>
 
@@ -52,7 +53,10 @@ class Escapes : public ::testing::Test {
   // (the launcher refuses the combination).
   std::string Policy(const std::string& network) const {
     std::string p =
-        DefaultPolicy({{"RW_DIR", rw_.path()}, {"PROGS_DIR", ProgsDir()}, {"NETWORK", network}});
+        DefaultPolicy({{"RW_DIR", rw_.path()},
+                       {"RO_DIR", ro_.path()},
+                       {"PROGS_DIR", ProgsDir()},
+                       {"NETWORK", network}});
     if (network.find("mode: host") != std::string::npos) {
       const std::string all = "[pid, mount, ipc, uts, net, cgroup, user]";
       size_t pos = p.find(all);
@@ -100,6 +104,7 @@ class Escapes : public ::testing::Test {
   }
 
   WorkDir rw_{kWorkloadUid};  // the policy's readWrite dir
+  WorkDir ro_{kWorkloadUid};  // a readOnly dir the workload owns
   WorkDir run_dir_{0};        // policy file, events, output (root's)
 };
 
@@ -190,14 +195,20 @@ TEST_F(Escapes, TiocstiIsStoppedBySeccomp) {
   EXPECT_TRUE(named_tiocsti) << "no violation with args[1] == TIOCSTI\n" << r.Describe();
 }
 
+// The readOnly dir and the file in it belong to the workload's user, so
+// file permissions allow both writes: only the read-only bind refuses them.
 TEST_F(Escapes, WritingIntoAReadOnlyMountFailsWithErofs) {
-  SandboxRun r = Run({ProgPath("esc_write_ro"), ProgsDir(), ProgPath("esc_mount")});
+  const std::string owned = ro_.path() + "/owned.txt";
+  { std::ofstream(owned) << "mine\n"; }
+  ASSERT_EQ(chown(owned.c_str(), kWorkloadUid, kWorkloadUid), 0);
+  ASSERT_EQ(chmod(owned.c_str(), 0644), 0);
+  SandboxRun r = Run({ProgPath("esc_write_ro"), ro_.path(), owned});
   ASSERT_FALSE(r.timed_out) << r.Describe();
   EXPECT_EQ(r.exit_code, 1) << r.Describe();
   EXPECT_THAT(r.output, HasSubstr("create in readOnly dir: failed errno=EROFS")) << r.Describe();
   EXPECT_THAT(r.output, HasSubstr("open existing readOnly file for writing: failed errno=EROFS"))
       << r.Describe();
-  EXPECT_FALSE(std::filesystem::exists(ProgsDir() + "/escaped-file"));
+  EXPECT_FALSE(std::filesystem::exists(ro_.path() + "/escaped-file"));
 }
 
 // /proc/self/comm: a read-write mount, a file we own with mode 0644 — only

@@ -29,7 +29,10 @@ class RealPrograms : public ::testing::Test {
   }
 
   std::string Policy(const std::string& network = "loopback") const {
-    return DefaultPolicy({{"RW_DIR", rw_.path()}, {"PROGS_DIR", ProgsDir()}, {"NETWORK", network}});
+    return DefaultPolicy({{"RW_DIR", rw_.path()},
+                       {"RO_DIR", ro_.path()},
+                       {"PROGS_DIR", ProgsDir()},
+                       {"NETWORK", network}});
   }
   SandboxRun Run(const std::vector<std::string>& argv, const std::string& network = "loopback") {
     return RunSandboxed(run_dir_.path(), Policy(network), argv);
@@ -53,6 +56,7 @@ class RealPrograms : public ::testing::Test {
   }
 
   WorkDir rw_{kWorkloadUid};
+  WorkDir ro_{kWorkloadUid};
   WorkDir run_dir_{0};
 };
 
