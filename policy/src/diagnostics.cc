@@ -22,6 +22,15 @@ void Diagnostics::Add(const SourceLocation& where, std::string_view field, std::
   errors_.push_back(Error{where.line, where.column, errors_.size(), std::move(line)});
 }
 
+bool Diagnostics::Spend(const YAML::Mark& mark, size_t n) {
+  if (over_budget_) return false;
+  spent_ += n;
+  if (spent_ <= kMaxValues) return true;
+  over_budget_ = true;
+  Add(mark, "", "policy too large: more than " + std::to_string(kMaxValues) + " values (counting aliases)");
+  return false;
+}
+
 SourceLocation Diagnostics::Where(const YAML::Mark& mark) const {
   SourceLocation loc;
   loc.file = file_;
@@ -105,6 +114,7 @@ MapReader::MapReader(const YAML::Node& node, std::string path, std::vector<std::
     return;
   }
   is_map_ = true;
+  if (!diag_.Spend(mark_, node.size())) return;
   for (auto it = node.begin(); it != node.end(); ++it) {
     // Copies: yaml-cpp's iterator hands out a temporary pair.
     const YAML::detail::iterator_value kv = *it;
@@ -163,6 +173,7 @@ std::vector<YAML::Node> ReadSequence(const YAML::Node& node, std::string_view pa
     diag.Add(node.Mark(), path, "expected a list");
     return out;
   }
+  if (!diag.Spend(node.Mark(), node.size())) return out;
   for (const YAML::Node& item : node) out.push_back(item);
   return out;
 }

@@ -29,12 +29,22 @@ class Diagnostics {
   SourceLocation Where(const YAML::Mark& mark) const;
   const std::string& file() const { return file_; }
   bool empty() const { return errors_.empty(); }
+  size_t count() const { return errors_.size(); }
+  // Suggestions cost a scan of every name; once the report is full, skip them.
+  bool WantSuggestions() const { return errors_.size() < kMaxReported; }
 
   // kInvalidArgument with every error, one per line, in file order (at most
   // kMaxReported, then a count of the rest).
   Status ToStatus() const;
 
   static constexpr size_t kMaxReported = 100;
+
+  // Counts values read (list items and map entries). Aliases let a small file
+  // name the same large list many times, so work is bounded by this budget,
+  // not by the file size: past kMaxValues one error is added and readers
+  // return nothing more.
+  bool Spend(const YAML::Mark& mark, size_t n);
+  static constexpr size_t kMaxValues = 20000;
 
  private:
   struct Error {
@@ -45,6 +55,8 @@ class Diagnostics {
   };
   std::string file_;
   std::vector<Error> errors_;
+  size_t spent_ = 0;
+  bool over_budget_ = false;
 };
 
 // "a.b", "a[3]".

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <exception>
 #include <map>
+#include <set>
 
 #include "diagnostics.h"
 #include "edgeward/base/file.h"
@@ -66,13 +67,13 @@ void ParseUser(const YAML::Node& node, const std::string& path, WorkloadPolicy& 
   }
   if (auto g = m.Get("groups")) {
     const std::string gp = m.Path("groups");
+    std::set<uint32_t> seen;
     auto items = ReadSequence(*g, gp, diag);
     for (size_t i = 0; i < items.size(); ++i) {
       auto v = ReadUint(items[i], Index(gp, i), 0, kMaxId, diag);
       if (!v) continue;
       const auto gid = static_cast<uint32_t>(*v);
-      if (std::find(user.supplementary_gids.begin(), user.supplementary_gids.end(), gid) !=
-          user.supplementary_gids.end()) {
+      if (!seen.insert(gid).second) {
         diag.Add(items[i].Mark(), Index(gp, i), "duplicate group " + std::to_string(gid));
         continue;
       }
@@ -127,15 +128,17 @@ SourceLocation ParseNamespaces(const YAML::Node& node, const std::string& path, 
 
 std::vector<uint16_t> ParsePorts(const YAML::Node& node, const std::string& path, Diagnostics& diag) {
   std::vector<uint16_t> ports;
+  std::vector<bool> seen(65536);
   auto items = ReadSequence(node, path, diag);
   for (size_t i = 0; i < items.size(); ++i) {
     auto v = ReadUint(items[i], Index(path, i), 1, 65535, diag);
     if (!v) continue;
     const auto p = static_cast<uint16_t>(*v);
-    if (std::find(ports.begin(), ports.end(), p) != ports.end()) {
+    if (seen[p]) {
       diag.Add(items[i].Mark(), Index(path, i), "duplicate port " + std::to_string(p));
       continue;
     }
+    seen[p] = true;
     ports.push_back(p);
   }
   std::sort(ports.begin(), ports.end());

@@ -196,7 +196,7 @@ class SeccompParser {
         if (!s) {
           ok = false;
         } else if (!IsKnownSyscall(*s)) {
-          diag_.Add(name_node->Mark(), m.Path("name"), "unknown syscall " + WithSuggestion(*s, SuggestSyscall(*s)));
+          diag_.Add(name_node->Mark(), m.Path("name"), "unknown syscall " + WithSuggestion(*s, diag_.WantSuggestions() ? SuggestSyscall(*s) : ""));
           ok = false;
         } else if (FindDangerous(*s) == nullptr) {
           diag_.Add(name_node->Mark(), m.Path("name"),
@@ -289,7 +289,7 @@ class SeccompParser {
           continue;
         }
         if (!IsKnownSyscall(*s)) {
-          diag_.Add(nn.Mark(), np, "unknown syscall " + WithSuggestion(*s, SuggestSyscall(*s)));
+          diag_.Add(nn.Mark(), np, "unknown syscall " + WithSuggestion(*s, diag_.WantSuggestions() ? SuggestSyscall(*s) : ""));
           ok = false;
           continue;
         }

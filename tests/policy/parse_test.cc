@@ -328,6 +328,17 @@ TEST(ParsePolicyFile, EveryExamplePolicyParses) {
   EXPECT_GE(n, 4);
 }
 
+TEST(ParsePolicyErrors, AliasesCantMultiplyTheWork) {
+  // A small file naming one large list many times through an alias.
+  std::string names = "[";
+  for (int i = 0; i < 300; ++i) names += std::string(i ? ", " : "") + "read";
+  names += "]";
+  std::string yaml = Policy("  capabilities: &big " + names + "\n  seccomp:\n    allow:\n");
+  for (int i = 0; i < 200; ++i) yaml += "      - {names: *big, args: [{index: 0, op: eq, value: " + std::to_string(i) + "}]}\n";
+  const std::string e = ErrorOf(yaml);
+  EXPECT_THAT(e, HasSubstr("policy too large: more than 20000 values (counting aliases)"));
+}
+
 TEST(ParsePolicyErrors, ErrorCountIsCapped) {
   std::string allow = "  seccomp:\n    allow:\n";
   for (int i = 0; i < 150; ++i) allow += "      - nosuchcall" + std::to_string(i) + "\n";
