@@ -204,10 +204,15 @@ class SqliteStorage final : public Storage {
     Status st = [&]() -> Status {
       EW_ASSIGN_OR_RETURN(auto node, GetNodeLocked(id));
       if (node) {
-        if (node->ek_hash != ek_hash) {
-          return AlreadyExists("node '" + id + "' is registered with a different TPM (EK)");
+        if (node->ek_hash == ek_hash) return Status::Ok();
+        // A node that never activated has no trusted AK: letting another
+        // EK claim it keeps an abandoned (or squatted) registration from
+        // locking the id forever. The first activation pins the EK.
+        if (node->state == NodeState::kPending) {
+          EW_ASSIGN_OR_RETURN(Query q, Prepare("UPDATE nodes SET ek_hash=?, registered_at=? WHERE id=?"));
+          return q.Bind(ek_hash).Bind(now).Bind(id).Run();
         }
-        return Status::Ok();
+        return AlreadyExists("node '" + id + "' is registered with a different TPM (EK)");
       }
       EW_ASSIGN_OR_RETURN(Query q, Prepare("INSERT INTO nodes(id, ek_hash, state, registered_at) VALUES(?,?,?,?)"));
       return q.Bind(id).Bind(ek_hash).Bind(NodeStateName(NodeState::kPending)).Bind(now).Run();

@@ -102,7 +102,8 @@ class Storage {
   virtual StatusOr<std::optional<NodeRecord>> GetNode(const std::string& id) = 0;
   virtual StatusOr<std::vector<NodeRecord>> ListNodes() = 0;
   // Creates a pending node row unless one exists. An existing row with a
-  // different ek_hash → kAlreadyExists (another TPM owns this id).
+  // different ek_hash → kAlreadyExists (another TPM owns this id) once that
+  // node has activated; a still-pending row is re-claimed by the new EK.
   virtual Status ReserveNode(const std::string& id, const std::string& ek_hash, int64_t now) = 0;
   virtual Status SetNodeState(const std::string& id, NodeState state) = 0;
 
