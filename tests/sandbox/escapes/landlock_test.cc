@@ -345,6 +345,24 @@ TEST_F(LandlockApply, FilesystemRulesHold) {
   EXPECT_EQ(report, "");
 }
 
+// Audit mode still enforces, and on ABI >= 7 also asks the kernel to log the
+// workload's denials: the kernel must accept that flag.
+TEST_F(LandlockApply, AuditModeIsEnforcedAndItsLoggingFlagIsAccepted) {
+  policy::WorkloadPolicy p;
+  p.mode = policy::Mode::kAudit;
+  p.filesystem = Fs();
+  auto plan = LandlockPlan::ForPolicy(p, KernelAbi());
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  std::string root = root_;
+  std::string report = RunConfined(*plan, [&root] {
+    int fd = open((root + "/outside.txt").c_str(), O_WRONLY | O_CLOEXEC);
+    std::string r = Outcome("write outside in audit mode", fd, EACCES);
+    if (fd >= 0) close(fd);
+    return r;
+  });
+  EXPECT_EQ(report, "");
+}
+
 TEST_F(LandlockApply, MissingPolicyPathFailsNamingIt) {
   policy::FilesystemSpec fs = Fs();
   fs.read_only.push_back(root_ + "/does-not-exist");
