@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
@@ -15,6 +17,7 @@
 #include "edgeward/base/errno_status.h"
 #include "edgeward/base/fd.h"
 #include "edgeward/base/file.h"
+#include "edgeward/policy/learn.h"
 #include "edgeward/policy/parse.h"
 #include "edgeward/sandbox/launcher.h"
 
@@ -97,6 +100,56 @@ int RunMain(const RunOptions& o, const Globals& g) {
   return result->exit_status;
 }
 
+struct LearnOptions {
+  std::string policy_path;
+  std::string out_path;  // default: <policy>.learned.yaml
+  std::vector<std::string> argv;
+};
+
+// `policy learn`: the workload runs in mode learn (every syscall, path and
+// port recorded by the seccomp supervisor, Landlock not applied), then the
+// minimal policy is written and its diff against the start policy printed.
+int LearnMain(const LearnOptions& o, const Globals& g) {
+  auto text = ReadFileToString(o.policy_path, policy::kMaxPolicyBytes);
+  if (!text.ok()) return Fail(text.status());
+  auto pol = policy::ParsePolicy(*text, o.policy_path);
+  if (!pol.ok()) return Fail(pol.status());
+  sandbox::LaunchSpec spec;
+  spec.policy = *pol;
+  spec.policy.mode = policy::Mode::kLearn;
+  spec.argv = o.argv;
+  if (!g.state_dir.empty()) {
+    Status s = MakeDirs(g.state_dir, 0700);
+    if (!s.ok()) return Fail(s);
+    spec.state_dir = g.state_dir;
+  }
+  spec.on_warning = [](const std::string& w) {
+    std::fprintf(stderr, "edgeward: warning: degraded protection: %s\n", w.c_str());
+  };
+  auto result = sandbox::Run(spec);
+  if (!result.ok()) return Fail(result.status());
+  if (result->exit_status != 0) {
+    std::fprintf(stderr, "edgeward: note: the workload exited with status %d; the policy covers what it did until then\n",
+                 result->exit_status);
+  }
+  const policy::LearnedUsage used = result->learned.value_or(policy::LearnedUsage{});
+  std::string learned = policy::WriteLearnedPolicy(*pol, *text, used);
+  std::string out = o.out_path;
+  if (out.empty()) {
+    out = o.policy_path;
+    if (out.size() > 5 && out.compare(out.size() - 5, 5, ".yaml") == 0) out.resize(out.size() - 5);
+    out += ".learned.yaml";
+  }
+  Status s = WriteFileAtomic(out, AsBytes(learned), 0644);
+  if (!s.ok()) return Fail(s);
+  std::string diff = policy::UnifiedDiff(*text, learned, o.policy_path, out);
+  std::fputs(diff.empty() ? "(no changes)\n" : diff.c_str(), stdout);
+  std::fprintf(stderr, "edgeward: learned policy written to %s (%zu syscalls, %zu paths, %zu ports)\n", out.c_str(),
+               used.syscalls.size(), used.paths_read.size() + used.paths_written.size(),
+               used.tcp_bind.size() + used.tcp_connect.size());
+  return kExitOk;
+}
+
 }  // namespace
 
 void AddRunCommands(CLI::App& app, Globals& g) {
@@ -108,6 +161,20 @@ void AddRunCommands(CLI::App& app, Globals& g) {
   AddStateDirOption(run, g);
   run->add_option("command", opts->argv, "the command and its arguments, after --")->required();
   run->callback([opts, &g] { g.exit_code = RunMain(*opts, g); });
+
+  CLI::App* pol = nullptr;
+  try {
+    pol = app.get_subcommand("policy");
+  } catch (const CLI::Error&) {
+    return;  // no `policy` command in this build
+  }
+  auto lopts = std::make_shared<LearnOptions>();
+  CLI::App* learn = pol->add_subcommand("learn", "run a workload in learn mode and write the minimal policy");
+  learn->add_option("--policy", lopts->policy_path, "the start policy (YAML)")->required();
+  learn->add_option("-o,--output", lopts->out_path, "where to write the learned policy (default: <policy>.learned.yaml)");
+  AddStateDirOption(learn, g);
+  learn->add_option("command", lopts->argv, "the command and its arguments, after --")->required();
+  learn->callback([lopts, &g] { g.exit_code = LearnMain(*lopts, g); });
 }
 
 }  // namespace edgeward::cli

@@ -113,15 +113,17 @@ bool ResetSignals(const ChildContext& ctx, ChildFailure* f) {
 // set need CAP_SYS_RESOURCE / CAP_SETPCAP, which the uid switch drops.
 [[noreturn]] void RunWorkload(const ChildContext& ctx) {
   ChildFailure f;
-  if (::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) {
-    SetChildFailure(&f, "exec", "prctl", "PR_SET_PDEATHSIG", errno);
-    ReportAndExit(ctx, f);
-  }
   ::close(ctx.control_fd);
   if (!SetupStdio(ctx, &f)) ReportAndExit(ctx, f);
   if (!ApplyRlimits(ctx.rlimits, &f)) ReportAndExit(ctx, f);
   if (!DropBoundingSet(ctx.caps, &f)) ReportAndExit(ctx, f);
   if (!SwitchUser(ctx.user, &f)) ReportAndExit(ctx, f);
+  // Set after the switch, which clears it: if init dies, so does the
+  // workload (also without a pid namespace to take it down).
+  if (::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) {
+    SetChildFailure(&f, "exec", "prctl", "PR_SET_PDEATHSIG", errno);
+    ReportAndExit(ctx, f);
+  }
   if (!ApplyCapabilities(ctx.caps, &f)) ReportAndExit(ctx, f);
   if (!SetNoNewPrivs(&f)) ReportAndExit(ctx, f);
   if (ctx.landlock != nullptr && !ctx.landlock->Apply(&f)) ReportAndExit(ctx, f);
