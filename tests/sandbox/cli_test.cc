@@ -138,5 +138,20 @@ TEST(RunCliTest, SigtermToEdgewardRunReachesWorkload) {
   EXPECT_THAT(*text, HasSubstr("got-term"));
 }
 
+TEST(RunCliTest, PolicyLearnWritesMinimalPolicyAndDiff) {
+  edgeward::testing::TempDir dir;
+  WriteText(dir.File("p.yaml"), PolicyYaml("cli-learn"));
+  auto r = edgeward::testing::RunCommand(kEdgeward + " policy learn --policy " + dir.File("p.yaml") + " -o " +
+                                         dir.File("learned.yaml") + " --state-dir " + dir.File("state") +
+                                         " -- /bin/sh -c 'ls /usr > /dev/null'");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_THAT(r.output, AllOf(HasSubstr("--- " + dir.File("p.yaml")), HasSubstr("+++ " + dir.File("learned.yaml")),
+                              HasSubstr("+    profile: none"), HasSubstr("learned policy written to")));
+  auto learned = ReadFileToString(dir.File("learned.yaml"), 1 << 20);
+  ASSERT_TRUE(learned.ok()) << learned.status().ToString();
+  // What sh and ls really used is in the allow list.
+  EXPECT_THAT(*learned, AllOf(HasSubstr("- execve"), HasSubstr("- getdents64"), HasSubstr("- exit_group")));
+}
+
 }  // namespace
 }  // namespace edgeward::sandbox
