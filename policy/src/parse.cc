@@ -339,6 +339,29 @@ void ParseSpec(const YAML::Node& node, WorkloadPolicy& out, Diagnostics& diag) {
   }
 }
 
+// The 1-based line of a "---" that starts a second document (a "---" before
+// any content only opens the first), or 0. Document markers are always at
+// column 0, even inside block scalars, so a line scan is exact enough.
+int SecondDocumentLine(std::string_view text) {
+  bool content = false;
+  int line = 0;
+  while (!text.empty()) {
+    ++line;
+    const size_t nl = text.find('\n');
+    std::string_view l = text.substr(0, nl);
+    text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
+    const bool marker = l.substr(0, 3) == "---" && (l.size() == 3 || l[3] == ' ' || l[3] == '\t' || l[3] == '\r');
+    if (marker) {
+      if (content) return line;
+      content = true;  // "--- {…}" may carry the document on the same line
+      continue;
+    }
+    const size_t first = l.find_first_not_of(" \t\r");
+    if (first != std::string_view::npos && l[first] != '#' && l[0] != '%') content = true;
+  }
+  return 0;
+}
+
 void ParseDocument(const YAML::Node& doc, WorkloadPolicy& out, Diagnostics& diag) {
   MapReader m(doc, "", {"apiVersion", "kind", "metadata", "spec"}, diag);
   if (!m.is_map()) return;
@@ -372,14 +395,16 @@ StatusOr<WorkloadPolicy> ParsePolicy(std::string_view yaml, const std::string& f
   }
   WorkloadPolicy out;
   try {
-    std::vector<YAML::Node> docs = YAML::LoadAll(std::string(yaml));
-    if (docs.empty()) {
+    // YAML::Load, not LoadAll: yaml-cpp 0.7's LoadAll never ends on some
+    // malformed input (upstream yaml-cpp#1319; found by policy_fuzzer).
+    if (const int second = SecondDocumentLine(yaml); second > 0) {
+      diag.Add(SourceLocation{file_name, second, 1}, "", "more than one YAML document; a policy file holds exactly one");
+    }
+    const YAML::Node doc = YAML::Load(std::string(yaml));
+    if (!doc.IsDefined() || (doc.IsNull() && doc.Mark().line < 0)) {
       diag.Add(SourceLocation{file_name, 1, 1}, "", "empty policy: expected apiVersion, kind, metadata and spec");
     } else {
-      if (docs.size() > 1) {
-        diag.Add(docs[1].Mark(), "", "more than one YAML document; a policy file holds exactly one");
-      }
-      ParseDocument(docs[0], out, diag);
+      ParseDocument(doc, out, diag);
     }
   } catch (const YAML::Exception& e) {
     diag.Add(e.mark, "", "YAML syntax error: " + e.msg);

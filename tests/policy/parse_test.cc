@@ -339,6 +339,22 @@ TEST(ParsePolicyErrors, AliasesCantMultiplyTheWork) {
   EXPECT_THAT(e, HasSubstr("policy too large: more than 20000 values (counting aliases)"));
 }
 
+// policy_fuzzer find: yaml-cpp 0.7's LoadAll looped forever on this input
+// (upstream yaml-cpp#1319). It must come back, rejected, at once.
+TEST(ParsePolicyErrors, FuzzFindLoadAllHangIsRejected) {
+  auto p = ParsePolicyFile(std::string(EDGEWARD_SOURCE_DIR) + "/tests/policy/data/loadall_hang.yaml");
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(p.status().message(), HasSubstr("loadall_hang.yaml:"));
+  EXPECT_THAT(ErrorOf(",\n"), HasSubstr("p.yaml:"));
+}
+
+TEST(ParsePolicyErrors, SecondDocumentIsLocated) {
+  EXPECT_THAT(ErrorOf(Policy("  mode: audit\n") + "---\nfoo: 1\n"),
+              HasSubstr("p.yaml:6:1: more than one YAML document"));
+  Parsed("---\n" + Policy("  mode: audit\n"));
+}
+
 TEST(ParsePolicyErrors, ErrorCountIsCapped) {
   std::string allow = "  seccomp:\n    allow:\n";
   for (int i = 0; i < 150; ++i) allow += "      - nosuchcall" + std::to_string(i) + "\n";
