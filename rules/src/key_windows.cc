@@ -76,7 +76,9 @@ int32_t KeyWindows::FindOrInsert(std::string_view key, uint64_t hash) {
   size_t i = hash & mask;
   while (index_[i] >= 0) {
     const Entry& e = entries_[index_[i]];
-    if (e.hash == hash && e.len == key.size() && std::memcmp(e.prefix, key.data(), plen) == 0) return index_[i];
+    if (e.hash == hash && e.len == key.size() && (plen == 0 || std::memcmp(e.prefix, key.data(), plen) == 0)) {
+      return index_[i];
+    }
     i = (i + 1) & mask;
   }
   if (free_.empty()) {  // full: evict the least recently seen key
@@ -96,7 +98,7 @@ int32_t KeyWindows::FindOrInsert(std::string_view key, uint64_t hash) {
   e.hash = hash;
   e.len = static_cast<uint32_t>(key.size());
   std::memset(e.prefix, 0, sizeof e.prefix);
-  std::memcpy(e.prefix, key.data(), plen);
+  if (plen > 0) std::memcpy(e.prefix, key.data(), plen);  // an empty key may have a null data()
   e.head = 0;
   e.n = 0;
   e.slot = static_cast<int32_t>(i);

@@ -88,10 +88,10 @@ TEST(RulesCliTest, TestReplaysEventsDeterministically) {
 
   r = RunCommand(kBin + " rules test " + dir.File("r.yaml") + " --json --events " + dir.File("ev.jsonl"));
   EXPECT_EQ(r.exit_code, 0) << r.output;
-  EXPECT_NE(r.output.find(R"("actions": [
+  EXPECT_NE(r.output.find(R"J("actions": [
         "kill_workload(model-server)",
         "report(priority: high)"
-      ])"), std::string::npos) << r.output;
+      ])J"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find(R"("line": 5)"), std::string::npos) << r.output;
 }
 
