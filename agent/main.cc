@@ -30,7 +30,6 @@ int main(int argc, char** argv) {
   cli::AddAttestCommands(app, globals);
   cli::AddPolicyCommands(app, globals);
   cli::AddBundleCommands(app, globals);
-  cli::AddBundleCommands(app, globals);
   cli::AddRunCommands(app, globals);
   cli::AddRulesCommands(app, globals);
   cli::AddKeygenCommand(app, globals);

@@ -48,8 +48,6 @@ void AddAttestCommands(CLI::App& app, Globals& g);
 void AddPolicyCommands(CLI::App& app, Globals& g);
 void AddRunCommands(CLI::App& app, Globals& g);
 void AddRulesCommands(CLI::App& app, Globals& g);
-// `policy bundle|sign|verify|apply|show` and `root create|sign|update` (bundle_cmd.cc).
-void AddBundleCommands(CLI::App& app, Globals& g);
 // `keygen` (keygen_cmd.cc).
 void AddKeygenCommand(CLI::App& app, Globals& g);
 // `policy bundle|sign|verify|apply|show` and `root create|sign|update` (bundle_cmd.cc).
