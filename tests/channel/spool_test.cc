@@ -181,6 +181,11 @@ TEST(SpoolTest, TenThousandEventsSurviveTwoSigkillsInOrderWithoutDuplicates) {
     // too: keep reading to EOF.
     int seen = 0, idx = 0;
     while (::read(fds[0], &idx, sizeof idx) == sizeof idx) {
+      // Consecutive within a round. A restarted writer may start one past the
+      // last report: its predecessor was killed after Append returned but
+      // before reporting (that record is in the spool; the final check
+      // proves it is delivered).
+      if (seen == 0 && round > 0 && idx == max_reported + 2) max_reported = idx - 1;
       EXPECT_EQ(idx, max_reported + 1);
       max_reported = idx;
       if (++seen == kill_after) {

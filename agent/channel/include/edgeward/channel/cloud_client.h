@@ -1,0 +1,97 @@
+// CloudClient: the node's side of the verifier's REST API v1 (cloud/api.h,
+// docs/api.md), over HttpsClient (mutual TLS 1.3 once the node has a
+// certificate). The flows:
+//   Register()   POST /v1/register with EK certificate/public, AK public and
+//                name, and the node's Ed25519 event key; TPM2_ActivateCredential
+//                on the answer; POST /v1/activate with the recovered secret.
+//   Attest()     POST /v1/challenge; quote with qualifying data
+//                QuoteQualifyingData(nonce, TLS SPKI) (binds the TLS key);
+//                POST /v1/evidence with a CSR; stores the issued certificate
+//                in NodeIdentity and presents it from then on.
+//   SendEvents() drains the spool in sequence order: each message signed and
+//                sealed (cloud/events.h) to the verifier's X25519 key, sent
+//                in batches, acknowledged in the spool once the verifier
+//                answered accepted or duplicate. Failures are retried with
+//                exponential backoff; a retry resends the same ids, which
+//                the verifier deduplicates.
+//   FetchBundle() GET /v1/bundle with If-None-Match.
+// Errors: transport → HttpsClient's codes; an HTTP error answer →
+// kPermissionDenied (401/403), kFailedPrecondition (409), kInvalidArgument
+// (other 4xx) or kUnavailable (5xx), each naming the endpoint, the status
+// and the verifier's reason. Not thread-safe; borrows the Tpm, identity,
+// signing key (all must outlive it).
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "edgeward/base/status.h"
+#include "edgeward/channel/https_client.h"
+#include "edgeward/channel/node_identity.h"
+#include "edgeward/channel/spool.h"
+#include "edgeward/cloud/api.h"
+#include "edgeward/crypto/ed25519.h"
+#include "edgeward/tpm/tpm.h"
+
+namespace edgeward::channel {
+
+struct CloudClientOptions {
+  std::string base_url;   // "https://verifier.example:8443" (no trailing slash)
+  std::string node_id;
+  std::string state_dir;  // AK blob (attest_node/collect.h)
+  std::map<std::string, std::string> labels;
+  std::string uefi_log_path;  // "" → attest_node's default
+  std::string ima_log_path;   // "" → attest_node's default
+  size_t events_per_batch = 500;
+  int max_attempts = 5;       // per batch, for kUnavailable failures
+  std::chrono::milliseconds initial_backoff{200};
+  std::chrono::milliseconds max_backoff{10'000};
+};
+
+struct SendResult {
+  uint64_t sent = 0;        // messages the verifier accepted now
+  uint64_t duplicates = 0;  // already had them (an earlier, unacknowledged send)
+  uint64_t rejected = 0;    // could not be opened/verified: acked and counted, never resent
+  uint64_t batches = 0;
+  uint64_t retries = 0;
+  uint64_t wire_bytes = 0;  // request bodies sent
+};
+
+struct BundleFetch {
+  bool not_modified = false;
+  std::string etag;
+  std::string bundle;  // the bundle file, when modified
+};
+
+class CloudClient {
+ public:
+  CloudClient(CloudClientOptions options, HttpsClient https, tpm::Tpm& tpm, NodeIdentity& identity,
+              const crypto::Ed25519SigningKey& signing_key);
+
+  StatusOr<cloud::VerifierInfo> FetchVerifierInfo();
+  Status Register();
+  // Returns the verdict; on a pass with a certificate, stores and uses it.
+  StatusOr<cloud::VerdictResponse> Attest();
+  StatusOr<SendResult> SendEvents(Spool& spool, const cloud::VerifierInfo& verifier);
+  StatusOr<BundleFetch> FetchBundle(const std::string& etag);
+
+  HttpsClient& https() { return https_; }
+
+ private:
+  StatusOr<HttpResponse> Call(const std::string& endpoint, const std::string* body, int want_status,
+                              const std::vector<std::string>& headers = {});
+  StatusOr<cloud::EventBatch> SealBatch(const std::vector<SpoolMessage>& msgs, const cloud::VerifierInfo& verifier);
+
+  CloudClientOptions options_;
+  HttpsClient https_;
+  tpm::Tpm& tpm_;
+  NodeIdentity& identity_;
+  const crypto::Ed25519SigningKey& signing_key_;
+};
+
+// The hex form of a spool message id: the EventMessage id on the wire.
+std::string MessageIdHex(const MessageId& id);
+
+}  // namespace edgeward::channel
