@@ -96,6 +96,7 @@ LoadResult RunLoad(int port, const std::string& ca_pem, std::vector<Sim>& sims, 
       X509_STORE_add_cert(store, ca.get());
       cli.set_ca_cert_store(store);
       cli.set_keep_alive(true);
+      cli.set_tcp_nodelay(true);
       LoadResult mine;
       while (Clock::now() < end) {
         // Nonce k was issued to node k mod n (see the pre-fill).
