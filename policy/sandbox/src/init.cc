@@ -154,6 +154,13 @@ bool ResetSignals(const ChildContext& ctx, ChildFailure* f) {
   } while (n < 0 && errno == EINTR);
   if (n != 1) ::_exit(kSetupFailedExit);
 
+  // A session of its own: otherwise kill(0, sig) from the workload reaches
+  // the launcher's whole process group (the agent) across the pid
+  // namespace, and the workload could take over the operator's terminal.
+  if (::setsid() < 0) {
+    SetChildFailure(&f, "init", "setsid", nullptr, errno);
+    ReportAndExit(ctx, f);
+  }
   // Orphans of the workload become ours even without a pid namespace.
   if (::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0) {
     SetChildFailure(&f, "init", "prctl", "PR_SET_CHILD_SUBREAPER", errno);
@@ -175,8 +182,20 @@ bool ResetSignals(const ChildContext& ctx, ChildFailure* f) {
 
   // From here init only waits: the failure pipe and the handoff socket are
   // the workload's to use (the parent sees EOF once it has exec'd).
-  ::close(ctx.fail_fd);
-  ::close(ctx.handoff_fd);
+  // Init never execs, so it would otherwise hold every descriptor the
+  // launcher had (the TPM, sockets, state files) for the sandbox's life,
+  // within reach of a workload that may ptrace or pidfd_getfd pid 1. Keep
+  // stdio and the status channel only.
+  {
+    const unsigned keep = static_cast<unsigned>(ctx.control_fd);
+    if ((keep > 3 && ::syscall(SYS_close_range, 3u, keep - 1, 0u) != 0) ||
+        ::syscall(SYS_close_range, keep + 1, ~0u, 0u) != 0) {
+      // Without close_range (Linux < 5.9) fall back to closing one by one.
+      for (int fd = 3; fd < 65536; ++fd) {
+        if (fd != ctx.control_fd) (void)::close(fd);
+      }
+    }
+  }
 
   int status = 0;
   for (;;) {
