@@ -17,7 +17,8 @@
 namespace edgeward::crypto {
 namespace {
 
-using StackX509Ptr = std::unique_ptr<STACK_OF(X509), decltype([](STACK_OF(X509)* s) { sk_X509_pop_free(s, X509_free); })>;
+// A stack that borrows its certificates: freeing it leaves them alone.
+using BorrowedX509StackPtr = std::unique_ptr<STACK_OF(X509), decltype([](STACK_OF(X509)* s) { sk_X509_free(s); })>;
 using ExtKeyUsagePtr = std::unique_ptr<EXTENDED_KEY_USAGE, OsslDeleter<EXTENDED_KEY_USAGE, EXTENDED_KEY_USAGE_free>>;
 
 // TCG EK Credential Profile: tcg-kp-EKCertificate.
@@ -282,7 +283,7 @@ Status VerifyCertificateChain(const Certificate& leaf, const std::vector<Certifi
   EW_ASSIGN_OR_RETURN(X509StorePtr store, MakeStore(trusted));
   X509_STORE_set_verify_cb(store.get(), VerifyCallback);
 
-  StackX509Ptr untrusted(sk_X509_new_null());
+  BorrowedX509StackPtr untrusted(sk_X509_new_null());
   if (!untrusted) return OpensslError("sk_X509_new_null");
   for (const Certificate& c : intermediates) {
     // The stack borrows; `intermediates` outlives the verification.

@@ -233,3 +233,24 @@ TEST(VerifyCertificateChain, EmptyTrustStoreIsInvalidArgument) {
 
 }  // namespace
 }  // namespace edgeward::crypto
+
+namespace edgeward::crypto {
+namespace {
+
+TEST(VerifyCertificateChain, BorrowedIntermediatesSurviveRepeatedUse) {
+  // Regression: the verifier's untrusted stack freed the caller's
+  // intermediates, so a second verification with the same vector used freed
+  // certificates (found by the cloud verifier's second registration).
+  Pki pki;
+  std::vector<Certificate> intermediates = One(pki.intermediate);
+  std::vector<Certificate> roots = One(pki.root);
+  Issued leaf = Issue({.subject_cn = "node"}, &pki.intermediate);
+  for (int i = 0; i < 3; ++i) {
+    Status s = VerifyCertificateChain(leaf.cert, intermediates, roots, Now());
+    EXPECT_TRUE(s.ok()) << i << ": " << s.ToString();
+  }
+  EXPECT_FALSE(intermediates[0].Subject().empty());
+}
+
+}  // namespace
+}  // namespace edgeward::crypto
