@@ -20,7 +20,9 @@
 #include "edgeward/bundle/verify.h"
 #include "edgeward/crypto/key_file.h"
 #include "edgeward/crypto/secure_bytes.h"
+#include "edgeward/attest/reference.h"
 #include "edgeward/policy/parse.h"
+#include "edgeward/rules/engine.h"
 #include "edgeward/tpm/tpm.h"
 
 namespace edgeward::cli {
@@ -32,23 +34,32 @@ int64_t WallNow() { return static_cast<int64_t>(::time(nullptr)); }
 
 // ---- content validation (ContentValidator) -----------------------------
 
-// Hook for rules files: the lead wires the rules parser here once
-// edgeward::rules can validate a file from memory. Until then rules files
-// are carried (size- and hash-checked) but not parsed.
-Status ValidateRulesFileHook(std::string_view /*path*/, std::string_view /*bytes*/) { return Status::Ok(); }
-// Hook for reference-value files: same, for the attestation reference parser.
-Status ValidateReferenceFileHook(std::string_view /*path*/, std::string_view /*bytes*/) { return Status::Ok(); }
-
-Status ValidateBundleContent(FileKind kind, std::string_view path, std::string_view bytes) {
-  switch (kind) {
-    case FileKind::kPolicy:
-      return policy::ParsePolicy(bytes, std::string(path)).status();
-    case FileKind::kRules:
-      return ValidateRulesFileHook(path, bytes);
-    case FileKind::kReference:
-      return ValidateReferenceFileHook(path, bytes);
-  }
-  return Internal("unknown file kind");
+// A validator for one bundle's content. Policies and reference values are
+// checked file by file. Rules files are checked cumulatively in manifest
+// (path) order — each together with the rules files before it — because,
+// as in Falco, a list or macro must be defined before a later file uses it;
+// any error rejects the whole bundle.
+bundle::ContentValidator MakeContentValidator() {
+  auto rules_so_far = std::make_shared<std::vector<rules::RuleSource>>();
+  return [rules_so_far](FileKind kind, std::string_view path, std::string_view bytes) -> Status {
+    switch (kind) {
+      case FileKind::kPolicy:
+        return policy::ParsePolicy(bytes, std::string(path)).status();
+      case FileKind::kRules: {
+        rules_so_far->push_back(rules::RuleSource{std::string(path), std::string(bytes)});
+        rules::Engine engine;
+        std::vector<rules::Diagnostic> diagnostics;
+        Status s = engine.LoadSources(*rules_so_far, &diagnostics);
+        if (s.ok()) return s;
+        std::string all;
+        for (const rules::Diagnostic& d : diagnostics) all += (all.empty() ? "" : "; ") + d.ToString();
+        return InvalidArgument(all.empty() ? s.message() : all);
+      }
+      case FileKind::kReference:
+        return attest::ParseReferenceValues(bytes, path).status();
+    }
+    return Internal("unknown file kind");
+  };
 }
 
 // ---- helpers -------------------------------------------------------------
@@ -203,7 +214,7 @@ int RunVerify(const VerifyArgs& a) {
     o.trusted_now = *now;
     o.highest_accepted = guard->EffectiveHighest();
   }
-  if (!a.no_validate) o.validate = ValidateBundleContent;
+  if (!a.no_validate) o.validate = MakeContentValidator();
   bundle::Verdict v = bundle::VerifyBundle(AsBytes(*data), *root, o);
   return Report(v, AsBytes(*data), o.trusted_now, /*print_event=*/false);
 }
@@ -249,7 +260,7 @@ int RunApply(const ApplyArgs& a, const Globals& g) {
 
   bundle::VerifyOptions o;
   o.node = *node;
-  o.validate = ValidateBundleContent;
+  o.validate = MakeContentValidator();
   auto verdict = store->Apply(AsBytes(*data), *root, *guard, o, WallNow());
   if (!verdict.ok()) return Fail(verdict.status());
   int rc = Report(*verdict, AsBytes(*data), *now, /*print_event=*/true);

@@ -161,3 +161,42 @@ TEST_F(BundleCliTest, RootRotation) {
 
 }  // namespace
 }  // namespace edgeward::bundle::test
+
+namespace edgeward::bundle::test {
+namespace {
+
+TEST_F(BundleCliTest, RulesAndReferenceFilesAreValidatedToo) {
+  MakeRoot(dir_.File("root.json"), 1, "r1", "r2", "r3", {"r1", "r2"});
+  // A rules file may use a list defined by an earlier file (Falco's
+  // define-before-use order); a well-formed reference file passes.
+  Write("src/rules/10-lists.yaml", "- list: watched\n  items: [web]\n");
+  Write("src/rules/20-use.yaml",
+        "- rule: watched violation\n"
+        "  condition: event.type = \"sandbox.violation\" and workload.name in (watched)\n"
+        "  actions: [log]\n"
+        "  priority: high\n"
+        "  output: \"violation by %workload.name\"\n");
+  auto good = Run(Apply(Sign(Bundle(1))));
+  EXPECT_EQ(good.exit_code, 0) << good.output;
+
+  // A rules file with an unknown field: rejected whole, naming file and place.
+  Write("src/rules/30-bad.yaml",
+        "- rule: typo\n  condition: workload.nmae = \"x\"\n  actions: [log]\n  priority: low\n  output: x\n");
+  auto bad_rules = Run(Apply(Sign(Bundle(2))));
+  EXPECT_EQ(bad_rules.exit_code, 1) << bad_rules.output;
+  EXPECT_NE(bad_rules.output.find("invalid_content: rules/30-bad.yaml"), std::string::npos) << bad_rules.output;
+  EXPECT_NE(bad_rules.output.find("rules/30-bad.yaml:2:"), std::string::npos) << bad_rules.output;
+  ASSERT_EQ(::unlink(dir_.File("src/rules/30-bad.yaml").c_str()), 0);
+
+  // A reference file that isn't one: rejected whole.
+  Write("src/reference/node.yaml", "pcrs: [this is not a map\n");
+  auto bad_ref = Run(Apply(Sign(Bundle(3))));
+  EXPECT_EQ(bad_ref.exit_code, 1) << bad_ref.output;
+  EXPECT_NE(bad_ref.output.find("invalid_content: reference/node.yaml"), std::string::npos) << bad_ref.output;
+
+  auto show = Run("policy show --state-dir " + dir_.File("state"));
+  EXPECT_NE(show.output.find("active:           version 1"), std::string::npos) << show.output;
+}
+
+}  // namespace
+}  // namespace edgeward::bundle::test
