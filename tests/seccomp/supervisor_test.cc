@@ -31,6 +31,27 @@ bool Contains(const C& c, const T& v) {
   return std::find(c.begin(), c.end(), v) != c.end();
 }
 
+// A TCP port (and the next one, for UDP) free on loopback right now, below
+// the ephemeral range so no outgoing connection of another test takes it
+// meanwhile.
+uint16_t FreeLoopbackPorts() {
+  for (int i = 0; i < 2000; ++i) {
+    uint16_t port = static_cast<uint16_t>(20000 + (getpid() * 7 + i * 2) % 12000);
+    bool free = true;
+    for (int type : {SOCK_STREAM, SOCK_DGRAM}) {
+      int s = socket(AF_INET, type | SOCK_CLOEXEC, 0);
+      sockaddr_in sa{};
+      sa.sin_family = AF_INET;
+      sa.sin_port = htons(type == SOCK_STREAM ? port : static_cast<uint16_t>(port + 1));
+      sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      if (s < 0 || bind(s, reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) != 0) free = false;
+      if (s >= 0) close(s);
+    }
+    if (free) return port;
+  }
+  return 0;
+}
+
 TEST(SupervisorTest, AuditLetsTheViolationProceedAndReportsIt) {
   auto p = MakePolicy(policy::SeccompProfileKind::kBaseline, policy::Mode::kAudit);
   p.seccomp.deny.push_back(Rule({"getppid"}, Errno(EACCES)));
@@ -49,7 +70,8 @@ TEST(SupervisorTest, AuditLetsTheViolationProceedAndReportsIt) {
 TEST(SupervisorTest, LearnRecordsSyscallsPathsAndTcpPorts) {
   edgeward::testing::TempDir tmp;
   const std::string written = tmp.File("out.txt");
-  const uint16_t port = static_cast<uint16_t>(40000 + getpid() % 20000);
+  const uint16_t port = FreeLoopbackPorts();
+  ASSERT_NE(port, 0) << "no free loopback port pair";
   auto p = MakePolicy(policy::SeccompProfileKind::kStrict, policy::Mode::kLearn);
   auto f = PrepareFilter(p, {});
   ASSERT_TRUE(f.ok()) << f.status().ToString();
@@ -82,6 +104,7 @@ TEST(SupervisorTest, LearnRecordsSyscallsPathsAndTcpPorts) {
   });
   EXPECT_EQ(r.install_error, "");
   EXPECT_TRUE(r.exited);
+  EXPECT_EQ(r.exit_code, 0) << "the workload's own step failed (1 open, 2 chdir, 3 openat, 4 bind/listen, 5 connect, 6 udp bind)";
   const auto& l = r.learned;
   for (const char* s : {"openat", "socket", "bind", "listen", "connect", "read", "write", "exit_group"}) {
     EXPECT_TRUE(Contains(l.syscalls, std::string(s))) << s;
