@@ -5,36 +5,24 @@
 #include "internal/capability.h"
 #include "internal/context.h"
 #include "internal/marshal.h"
+#include "internal/nv_index.h"
 #include "internal/object.h"
 #include "internal/tss_status.h"
 
 namespace edgeward::tpm {
 namespace {
 
-std::string IndexHex(uint32_t index) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "0x%08x", index);
-  return buf;
-}
-
-// An ESAPI reference to the NV index (reads its public area from the TPM).
-StatusOr<internal::TpmObject> OpenIndex(Tpm& tpm, uint32_t index) {
-  ESYS_TR tr = ESYS_TR_NONE;
-  Status s = EW_TSS(
-      Esys_TR_FromTPMPublic(tpm.context()->get(), index, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &tr));
-  if (!s.ok()) return s.WithContext("NV index " + IndexHex(index));
-  return internal::TpmObject(tpm.context(), tr, internal::TpmObject::Kind::kReference);
-}
+using internal::NvIndexHex;
 
 }  // namespace
 
 StatusOr<NvPublic> ReadNvPublic(Tpm& tpm, uint32_t index) {
-  EW_ASSIGN_OR_RETURN(internal::TpmObject nv, OpenIndex(tpm, index));
+  EW_ASSIGN_OR_RETURN(internal::TpmObject nv, internal::OpenNvIndex(tpm, index));
   internal::EsysPtr<TPM2B_NV_PUBLIC> pub;
   internal::EsysPtr<TPM2B_NAME> name;
   Status s = EW_TSS(Esys_NV_ReadPublic(tpm.context()->get(), nv.get(), ESYS_TR_NONE, ESYS_TR_NONE,
                                        ESYS_TR_NONE, internal::Out(pub), internal::Out(name)));
-  if (!s.ok()) return s.WithContext("NV index " + IndexHex(index));
+  if (!s.ok()) return s.WithContext("NV index " + NvIndexHex(index));
   NvPublic out;
   out.index = pub->nvPublic.nvIndex;
   out.name_alg = pub->nvPublic.nameAlg;
@@ -48,13 +36,13 @@ StatusOr<NvPublic> ReadNvPublic(Tpm& tpm, uint32_t index) {
 StatusOr<Bytes> ReadNv(Tpm& tpm, uint32_t index) {
   EW_ASSIGN_OR_RETURN(NvPublic pub, ReadNvPublic(tpm, index));
   if ((pub.attributes & TPMA_NV_WRITTEN) == 0) {
-    return FailedPrecondition("NV index " + IndexHex(index) + " has never been written");
+    return FailedPrecondition("NV index " + NvIndexHex(index) + " has never been written");
   }
   EW_ASSIGN_OR_RETURN(uint32_t max_chunk, internal::GetTpmProperty(*tpm.context(), TPM2_PT_NV_BUFFER_MAX));
   if (max_chunk == 0 || max_chunk > sizeof(TPM2B_MAX_NV_BUFFER::buffer)) {
     max_chunk = sizeof(TPM2B_MAX_NV_BUFFER::buffer);
   }
-  EW_ASSIGN_OR_RETURN(internal::TpmObject nv, OpenIndex(tpm, index));
+  EW_ASSIGN_OR_RETURN(internal::TpmObject nv, internal::OpenNvIndex(tpm, index));
   Bytes out;
   out.reserve(pub.data_size);
   while (out.size() < pub.data_size) {
@@ -64,7 +52,7 @@ StatusOr<Bytes> ReadNv(Tpm& tpm, uint32_t index) {
         EW_TSS(Esys_NV_Read(tpm.context()->get(), nv.get(), nv.get(), ESYS_TR_PASSWORD, ESYS_TR_NONE,
                             ESYS_TR_NONE, chunk, static_cast<uint16_t>(out.size()), internal::Out(data)));
     if (!s.ok())
-      return s.WithContext("NV index " + IndexHex(index) + " at offset " + std::to_string(out.size()));
+      return s.WithContext("NV index " + NvIndexHex(index) + " at offset " + std::to_string(out.size()));
     if (data->size == 0 || data->size > chunk)
       return Internal("Esys_NV_Read: returned a chunk of the wrong size");
     out.insert(out.end(), data->buffer, data->buffer + data->size);

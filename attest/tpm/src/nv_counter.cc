@@ -4,25 +4,14 @@
 
 #include "edgeward/tpm/nv.h"
 #include "internal/context.h"
+#include "internal/nv_index.h"
 #include "internal/object.h"
 #include "internal/tss_status.h"
 
 namespace edgeward::tpm {
 namespace {
 
-std::string IndexHex(uint32_t index) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "0x%08x", index);
-  return buf;
-}
-
-StatusOr<internal::TpmObject> OpenIndex(Tpm& tpm, uint32_t index) {
-  ESYS_TR tr = ESYS_TR_NONE;
-  Status s = EW_TSS(
-      Esys_TR_FromTPMPublic(tpm.context()->get(), index, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &tr));
-  if (!s.ok()) return s.WithContext("NV index " + IndexHex(index));
-  return internal::TpmObject(tpm.context(), tr, internal::TpmObject::Kind::kReference);
-}
+using internal::NvIndexHex;
 
 bool IsCounter(uint32_t attributes) {
   return ((attributes & TPMA_NV_TPM2_NT_MASK) >> TPMA_NV_TPM2_NT_SHIFT) == TPM2_NT_COUNTER;
@@ -37,7 +26,7 @@ uint32_t CounterAttributes() {
 
 Status DefineNvCounter(Tpm& tpm, uint32_t index) {
   if ((index >> 24) != TPM2_HT_NV_INDEX) {
-    return InvalidArgument("NV counter index " + IndexHex(index) + " is not an NV index handle (0x01xxxxxx)");
+    return InvalidArgument("NV counter index " + NvIndexHex(index) + " is not an NV index handle (0x01xxxxxx)");
   }
   TPM2B_AUTH auth = {};
   TPM2B_NV_PUBLIC pub = {};
@@ -48,16 +37,16 @@ Status DefineNvCounter(Tpm& tpm, uint32_t index) {
   ESYS_TR tr = ESYS_TR_NONE;
   Status s = EW_TSS(Esys_NV_DefineSpace(tpm.context()->get(), ESYS_TR_RH_OWNER, ESYS_TR_PASSWORD, ESYS_TR_NONE,
                                         ESYS_TR_NONE, &auth, &pub, &tr));
-  if (!s.ok()) return s.WithContext("defining NV counter " + IndexHex(index));
+  if (!s.ok()) return s.WithContext("defining NV counter " + NvIndexHex(index));
   internal::TpmObject release(tpm.context(), tr, internal::TpmObject::Kind::kReference);
   return Status::Ok();
 }
 
 StatusOr<uint64_t> IncrementNvCounter(Tpm& tpm, uint32_t index) {
-  EW_ASSIGN_OR_RETURN(internal::TpmObject nv, OpenIndex(tpm, index));
+  EW_ASSIGN_OR_RETURN(internal::TpmObject nv, internal::OpenNvIndex(tpm, index));
   Status s = EW_TSS(Esys_NV_Increment(tpm.context()->get(), ESYS_TR_RH_OWNER, nv.get(), ESYS_TR_PASSWORD,
                                       ESYS_TR_NONE, ESYS_TR_NONE));
-  if (!s.ok()) return s.WithContext("incrementing NV counter " + IndexHex(index));
+  if (!s.ok()) return s.WithContext("incrementing NV counter " + NvIndexHex(index));
   // ESAPI hands out one ESYS_TR per NV index: the read below opens and
   // closes the same reference, so ours must be released first.
   nv.Reset();
@@ -67,10 +56,10 @@ StatusOr<uint64_t> IncrementNvCounter(Tpm& tpm, uint32_t index) {
 StatusOr<uint64_t> ReadNvCounter(Tpm& tpm, uint32_t index) {
   EW_ASSIGN_OR_RETURN(NvPublic pub, ReadNvPublic(tpm, index));
   if (!IsCounter(pub.attributes) || pub.data_size != 8) {
-    return InvalidArgument("NV index " + IndexHex(index) + " is not a counter");
+    return InvalidArgument("NV index " + NvIndexHex(index) + " is not a counter");
   }
   EW_ASSIGN_OR_RETURN(Bytes data, ReadNv(tpm, index));
-  if (data.size() != 8) return Internal("NV counter " + IndexHex(index) + " read returned " +
+  if (data.size() != 8) return Internal("NV counter " + NvIndexHex(index) + " read returned " +
                                         std::to_string(data.size()) + " bytes");
   uint64_t value = 0;
   for (uint8_t b : data) value = (value << 8) | b;  // TPM counters are big-endian
@@ -78,10 +67,10 @@ StatusOr<uint64_t> ReadNvCounter(Tpm& tpm, uint32_t index) {
 }
 
 Status UndefineNvIndex(Tpm& tpm, uint32_t index) {
-  EW_ASSIGN_OR_RETURN(internal::TpmObject nv, OpenIndex(tpm, index));
+  EW_ASSIGN_OR_RETURN(internal::TpmObject nv, internal::OpenNvIndex(tpm, index));
   Status s = EW_TSS(Esys_NV_UndefineSpace(tpm.context()->get(), ESYS_TR_RH_OWNER, nv.get(), ESYS_TR_PASSWORD,
                                           ESYS_TR_NONE, ESYS_TR_NONE));
-  if (!s.ok()) return s.WithContext("undefining NV index " + IndexHex(index));
+  if (!s.ok()) return s.WithContext("undefining NV index " + NvIndexHex(index));
   // The TPM no longer has the index; ESAPI's reference is now stale and
   // Esys_NV_UndefineSpace has already released it.
   (void)nv.Release();

@@ -5,25 +5,14 @@
 
 #include "internal/capability.h"
 #include "internal/context.h"
+#include "internal/nv_index.h"
 #include "internal/object.h"
 #include "internal/tss_status.h"
 
 namespace edgeward::tpm {
 namespace {
 
-std::string IndexHex(uint32_t index) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "0x%08x", index);
-  return buf;
-}
-
-StatusOr<internal::TpmObject> OpenIndex(Tpm& tpm, uint32_t index) {
-  ESYS_TR tr = ESYS_TR_NONE;
-  Status s = EW_TSS(
-      Esys_TR_FromTPMPublic(tpm.context()->get(), index, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &tr));
-  if (!s.ok()) return s.WithContext("NV index " + IndexHex(index));
-  return internal::TpmObject(tpm.context(), tr, internal::TpmObject::Kind::kReference);
-}
+using internal::NvIndexHex;
 
 // TPM_RC_NV_LOCKED has no canonical code of its own in TssStatus; for the
 // callers of this file it means "already written for good".
@@ -44,10 +33,10 @@ uint32_t WriteOnceAttributes() {
 
 Status DefineNvIndex(Tpm& tpm, uint32_t index, uint16_t size, uint32_t attributes) {
   if ((index >> 24) != TPM2_HT_NV_INDEX) {
-    return InvalidArgument("NV index " + IndexHex(index) + " is not an NV index handle (0x01xxxxxx)");
+    return InvalidArgument("NV index " + NvIndexHex(index) + " is not an NV index handle (0x01xxxxxx)");
   }
   if (size == 0 || size > 2048) {
-    return InvalidArgument("NV index " + IndexHex(index) + ": size " + std::to_string(size) + " not in 1..2048");
+    return InvalidArgument("NV index " + NvIndexHex(index) + ": size " + std::to_string(size) + " not in 1..2048");
   }
   TPM2B_AUTH auth = {};
   TPM2B_NV_PUBLIC pub = {};
@@ -58,7 +47,7 @@ Status DefineNvIndex(Tpm& tpm, uint32_t index, uint16_t size, uint32_t attribute
   ESYS_TR tr = ESYS_TR_NONE;
   Status s = EW_TSS(Esys_NV_DefineSpace(tpm.context()->get(), ESYS_TR_RH_OWNER, ESYS_TR_PASSWORD, ESYS_TR_NONE,
                                         ESYS_TR_NONE, &auth, &pub, &tr));
-  if (!s.ok()) return s.WithContext("defining NV index " + IndexHex(index));
+  if (!s.ok()) return s.WithContext("defining NV index " + NvIndexHex(index));
   internal::TpmObject release(tpm.context(), tr, internal::TpmObject::Kind::kReference);
   return Status::Ok();
 }
@@ -69,23 +58,23 @@ Status WriteNvIndex(Tpm& tpm, uint32_t index, ByteView data) {
     max_chunk = sizeof(TPM2B_MAX_NV_BUFFER::buffer);
   }
   if (data.empty() || data.size() > max_chunk) {
-    return InvalidArgument("NV index " + IndexHex(index) + ": write of " + std::to_string(data.size()) +
+    return InvalidArgument("NV index " + NvIndexHex(index) + ": write of " + std::to_string(data.size()) +
                            " bytes (1.." + std::to_string(max_chunk) + " allowed in one write)");
   }
-  EW_ASSIGN_OR_RETURN(internal::TpmObject nv, OpenIndex(tpm, index));
+  EW_ASSIGN_OR_RETURN(internal::TpmObject nv, internal::OpenNvIndex(tpm, index));
   TPM2B_MAX_NV_BUFFER buffer = {};
   buffer.size = static_cast<uint16_t>(data.size());
   std::memcpy(buffer.buffer, data.data(), data.size());
   return LockedAware(EW_TSS_CALL(Esys_NV_Write(tpm.context()->get(), ESYS_TR_RH_OWNER, nv.get(), ESYS_TR_PASSWORD,
                                                ESYS_TR_NONE, ESYS_TR_NONE, &buffer, 0)),
-                     "writing NV index " + IndexHex(index));
+                     "writing NV index " + NvIndexHex(index));
 }
 
 Status WriteLockNvIndex(Tpm& tpm, uint32_t index) {
-  EW_ASSIGN_OR_RETURN(internal::TpmObject nv, OpenIndex(tpm, index));
+  EW_ASSIGN_OR_RETURN(internal::TpmObject nv, internal::OpenNvIndex(tpm, index));
   return LockedAware(EW_TSS_CALL(Esys_NV_WriteLock(tpm.context()->get(), ESYS_TR_RH_OWNER, nv.get(),
                                                    ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE)),
-                     "write-locking NV index " + IndexHex(index));
+                     "write-locking NV index " + NvIndexHex(index));
 }
 
 }  // namespace edgeward::tpm
