@@ -10,12 +10,15 @@
 namespace edgeward::rules {
 
 std::string Diagnostic::ToString() const {
+  // Appends rather than operator+ chains: GCC 12 -O3 reports a false
+  // -Wrestrict inside libstdc++ for `"lit" + std::string` (GCC bug 105329).
   std::string s = file;
   if (line > 0) {
-    s += ":" + std::to_string(line);
-    if (column > 0) s += ":" + std::to_string(column);
+    s.append(":").append(std::to_string(line));
+    if (column > 0) s.append(":").append(std::to_string(column));
   }
-  return s + ": " + message;
+  s.append(": ").append(message);
+  return s;
 }
 
 Engine::Engine() = default;
@@ -38,7 +41,10 @@ Status Engine::LoadSources(const std::vector<RuleSource>& sources, std::vector<D
   if (diagnostics != nullptr) *diagnostics = diags.list();
   if (!ok) {
     std::string msg;
-    for (const auto& d : diags.list()) msg += (msg.empty() ? "" : "\n") + d.ToString();
+    for (const auto& d : diags.list()) {
+      if (!msg.empty()) msg.push_back('\n');
+      msg.append(d.ToString());
+    }
     if (msg.empty()) msg = "rule set rejected";
     return InvalidArgument(msg);
   }

@@ -76,7 +76,7 @@ TEST(AllocTest, ProcessDoesNotAllocate) {
   ASSERT_TRUE(loaded.ok()) << loaded.message();
   std::vector<Event> events;
   for (int i = 0; i < 200; ++i) {
-    events.push_back(Violation(i % 3 ? "sensor-reader" : "k" + std::to_string(i), i % 2 ? "ptrace" : "bpf", i * 50));
+    events.push_back(Violation(i % 3 ? std::string("sensor-reader") : std::string("k").append(std::to_string(i)), i % 2 ? "ptrace" : "bpf", i * 50));
   }
   events.push_back(Ev(R"({"type":"attestation.verdict","time":"2026-11-23T23:40:00Z","verdict":{"pass":false,"reasons":["pcr 7"]}})"));
   NullSink sink;

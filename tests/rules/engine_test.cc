@@ -118,13 +118,13 @@ TEST(ThresholdTest, ManyKeysChurnThroughABoundedTable) {
   threshold: {count: 2, within: 1h, per: workload.name, max_keys: 16}
 )").ok());
   RecordingSink sink;
-  for (int i = 0; i < 5000; ++i) engine.Process(Violation("k" + std::to_string(i % 17), "x", i), sink);
+  for (int i = 0; i < 5000; ++i) engine.Process(Violation(std::string("k").append(std::to_string(i % 17)), "x", i), sink);
   // 17 keys cycling through 16 slots in LRU order: every key is evicted
   // just before it comes back, so nothing ever fires.
   EXPECT_TRUE(sink.fires.empty());
   // 8 fresh keys fit: z0..z3 get 13 events, z4..z7 get 12; each fires on
   // every 2nd of its events: 4×6 + 4×6 = 48.
-  for (int i = 0; i < 100; ++i) engine.Process(Violation("z" + std::to_string(i % 8), "x", 6000 + i), sink);
+  for (int i = 0; i < 100; ++i) engine.Process(Violation(std::string("z").append(std::to_string(i % 8)), "x", 6000 + i), sink);
   EXPECT_EQ(sink.fires.size(), 48u);
 }
 
