@@ -87,10 +87,16 @@ void Engine::Process(const Event& event, ActionSink& sink) {
   if (!rules_) return;
   std::array<char, kMaxOutputBytes> out;
   std::array<char, 24> key_buf;
-  for (uint32_t index : rules_->by_type[static_cast<unsigned>(event.type())]) {
+  // Every rule of the event's type is evaluated (most through the matcher's
+  // index); the matcher returns those whose condition holds, in file order,
+  // so thresholds, rate limits and sink calls happen in the same order as
+  // rule-by-rule evaluation would give.
+  stats_.evaluations += rules_->by_type[static_cast<unsigned>(event.type())].size();
+  const uint64_t candidates_before = rules_->matcher.candidates();
+  const std::span<const uint32_t> matched = rules_->matcher.Match(event);
+  stats_.candidates += rules_->matcher.candidates() - candidates_before;
+  for (uint32_t index : matched) {
     RuleSet::Rule& r = rules_->rules[index];
-    ++stats_.evaluations;
-    if (!r.condition.Eval(event)) continue;
     if (r.threshold.enabled &&
         !r.threshold.windows->Hit(WindowKey(r.threshold, event, key_buf), event.time_ms())) {
       ++stats_.threshold_held;

@@ -577,6 +577,9 @@ bool Loader::Load(const std::vector<RuleSource>& sources, std::unique_ptr<RuleSe
     auto set = std::make_unique<RuleSet>();
     for (const auto& [src, node] : rules_) LoadRule(*src, node, set.get());
     if (!diags_->empty()) return false;
+    std::vector<const Program*> programs;
+    for (const auto& r : set->rules) programs.push_back(&r.condition);
+    set->matcher.Build(programs, set->by_type);
     *out = std::move(set);
     return true;
   } catch (const YAML::Exception& e) {

@@ -42,6 +42,7 @@ class Program {
 
  private:
   friend class Compiler;
+  friend class Matcher;
   bool EvalNode(uint32_t i, const Event& e) const;
 
   std::vector<Node> nodes_;

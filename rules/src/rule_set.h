@@ -10,6 +10,7 @@
 #include "edgeward/rules/engine.h"
 #include "key_windows.h"
 #include "locator.h"
+#include "matcher.h"
 #include "output_template.h"
 #include "program.h"
 
@@ -39,6 +40,10 @@ class RuleSet {
   std::vector<Rule> rules;
   // Enabled rule indexes (file order) that can match each event type.
   std::array<std::vector<uint32_t>, kEventTypeCount> by_type;
+  // Decides which of by_type[t] match an event (built from the rules'
+  // conditions once they are all loaded); the Programs remain the
+  // reference semantics.
+  internal::Matcher matcher;
 };
 
 namespace internal {

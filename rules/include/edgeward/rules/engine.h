@@ -49,7 +49,9 @@ struct RuleSummary {
 
 struct EngineStats {
   uint64_t events = 0;           // events processed
-  uint64_t evaluations = 0;      // rule conditions evaluated
+  uint64_t evaluations = 0;      // rule conditions evaluated (rules of the event's type)
+  uint64_t candidates = 0;       // of those, rules the value index could not settle
+                                 // (their remaining tests were run)
   uint64_t firings = 0;          // rules that fired (sink called)
   uint64_t threshold_held = 0;   // matches not (yet) reaching a threshold
   uint64_t rate_limited = 0;     // firings suppressed by a rate limit
@@ -80,7 +82,8 @@ class Engine {
   // sink call per action. Does not allocate (the output line is formatted
   // into a fixed buffer of kMaxOutputBytes, truncated with "..." if longer).
   // Event times drive thresholds and rate limits; a time earlier than one
-  // already seen by a key counts as that latest time.
+  // already seen by a key counts as that latest time. Not re-entrant: a
+  // sink must not call Process from inside a callback.
   void Process(const Event& event, ActionSink& sink);
 
   size_t rule_count() const;
