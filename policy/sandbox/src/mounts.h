@@ -4,13 +4,24 @@
 // The new root is an empty tmpfs that ends up read-only; into it go, in path
 // order, non-recursive bind mounts of filesystem.readOnly (remounted
 // read-only, nosuid, nodev) and filesystem.readWrite (nosuid, nodev), fresh
-// tmpfs mounts for filesystem.tmpfs (nosuid, nodev, noexec), a fresh /proc,
+// tmpfs mounts for filesystem.tmpfs (nosuid, nodev, noexec), a fresh /proc
+// masked as runc and bubblewrap mask it (/proc/{sys,irq,bus,fs,sysrq-trigger}
+// read-only; /dev/null over kcore, keys, kallsyms, timer_list, sched_debug,
+// latency_stats, timer_stats; an empty read-only tmpfs over acpi and scsi),
 // and a minimal /dev (null zero full random urandom tty bound from the host,
 // fd/stdin/stdout/stderr links, /dev/shm tmpfs, no /dev/pts). The host's
 // root is detached (MNT_DETACH) before the workload runs.
 //
 // Binds are non-recursive on purpose: binding /usr must not drag in
 // whatever is mounted below it on the host; list submounts explicitly.
+//
+// No symlink is followed between plan and mount: the child opens every
+// source beneath the old root with openat2(RESOLVE_NO_SYMLINKS) and binds
+// that descriptor (open_tree + mount_setattr + move_mount), and it walks
+// every target component by component from the new root's descriptor,
+// creating with mkdirat/openat and opening with RESOLVE_NO_SYMLINKS. A
+// planted symlink fails the launch ("symlink in the target path refused").
+// Needs Linux >= 5.12 (mount_setattr) and 5.6 (openat2).
 #pragma once
 
 #include <string>
@@ -26,8 +37,9 @@ struct MountEntry {
   enum class Kind { kReadOnlyBind, kReadWriteBind, kTmpfs };
   Kind kind = Kind::kReadOnlyBind;
   std::string path;      // as in the policy; the place inside the sandbox
-  std::string source;    // binds: the host path, symlinks resolved (else == path)
-  bool is_dir = true;    // binds: whether the source is a directory
+  // binds: the host path; readOnly paths outside every readWrite path have
+  // the host's symlinks resolved (/lib64 -> /usr/lib64), others are as written.
+  std::string source;
   std::string describe;  // "/usr -> /usr, MS_BIND": the object named in errors
 };
 
@@ -40,8 +52,9 @@ struct MountPlan {
 
 // Parent side. `mount_ns` false gives a disabled plan (the workload sees the
 // host's filesystem; `policy explain` warns about that). Sources are looked
-// up on the host now (stat, realpath); a source that doesn't exist is kept
-// as written, so the child's mount() reports it.
+// up on the host now (realpath); a source that doesn't exist is kept as
+// written, so the child reports it. kFailedPrecondition: a readWrite path
+// that resolves through a symlink (the workload could have planted it).
 StatusOr<MountPlan> MakeMountPlan(const policy::FilesystemSpec& fs, bool mount_ns);
 
 // CHILD SIDE (no allocation): runs in the new mount and pid namespaces and
