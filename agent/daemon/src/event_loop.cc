@@ -1,6 +1,7 @@
 #include "edgeward/daemon/event_loop.h"
 
 #include <pthread.h>
+#include <signal.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/timerfd.h>
