@@ -97,14 +97,14 @@ TEST(SupervisorTest, LearnRecordsSyscallsPathsAndTcpPorts) {
     sockaddr_in ua = sa;
     ua.sin_port = htons(static_cast<uint16_t>(port + 1));
     if (bind(u, reinterpret_cast<sockaddr*>(&ua), sizeof(ua)) != 0) return 6;
-    // Dangerous and outside strict: in learn mode it proceeds (and fails in
-    // the kernel, as no such tracee exists) but is reported.
-    syscall(SYS_ptrace, 0x4206 /*PTRACE_SEIZE*/, 0x7fffffff, 0, 0);
+    // Dangerous and outside strict: learn mode denies it (EPERM; running it
+    // would fail with ESRCH, as no such tracee exists) and reports it.
+    if (syscall(SYS_ptrace, 0x4206 /*PTRACE_SEIZE*/, 0x7fffffff, 0, 0) == 0 || errno != EPERM) return 7;
     return 0;
   });
   EXPECT_EQ(r.install_error, "");
   EXPECT_TRUE(r.exited);
-  EXPECT_EQ(r.exit_code, 0) << "the workload's own step failed (1 open, 2 chdir, 3 openat, 4 bind/listen, 5 connect, 6 udp bind)";
+  EXPECT_EQ(r.exit_code, 0) << "the workload's own step failed (1 open, 2 chdir, 3 openat, 4 bind/listen, 5 connect, 6 udp bind, 7 ptrace not denied)";
   const auto& l = r.learned;
   for (const char* s : {"openat", "socket", "bind", "listen", "connect", "read", "write", "exit_group"}) {
     EXPECT_TRUE(Contains(l.syscalls, std::string(s))) << s;
@@ -117,10 +117,10 @@ TEST(SupervisorTest, LearnRecordsSyscallsPathsAndTcpPorts) {
   EXPECT_TRUE(Contains(l.tcp_connect, port));
   EXPECT_FALSE(Contains(l.tcp_bind, static_cast<uint16_t>(port + 1)));
   EXPECT_TRUE(std::is_sorted(l.syscalls.begin(), l.syscalls.end()));
-  // ptrace is outside strict and in the dangerous set: a learn-mode violation.
+  // ptrace is outside strict and in the dangerous set: a learn-mode violation, denied.
   EXPECT_TRUE(Contains(l.syscalls, std::string("ptrace")));
   bool reported = std::any_of(r.events.begin(), r.events.end(), [](const ViolationEvent& e) {
-    return e.syscall == "ptrace" && e.mode == policy::Mode::kLearn && e.action == "allow";
+    return e.syscall == "ptrace" && e.mode == policy::Mode::kLearn && e.action == "errno(EPERM)";
   });
   EXPECT_TRUE(reported);
 }

@@ -372,6 +372,7 @@ StatusOr<RunResult> Run(const LaunchSpec& spec) {
       // pipe says why.
       if (listener.ok()) {
         supervisor.emplace(std::move(*listener), *filter, pol.mode, name, on_violation);
+        supervisor->set_sandbox_init(init);
       } else {
         spdlog::debug("sandbox '{}': no seccomp listener: {}", name, listener.status().message());
       }

@@ -45,7 +45,17 @@ uint32_t Native(const SeccompAction& a) {
 }
 
 // What the kernel does for a policy action under the table's mode.
-uint32_t Installed(const SeccompAction& a, Mode mode, bool supervise) {
+// `dangerous`: the action is a dangerous-set denial. audit relaxes only the
+// other decisions, so those stay native (in the kernel: no supervisor bug or
+// crash can let them through). learn notifies them too, so the supervisor
+// can record the call as a finding, and it answers with the denial.
+uint32_t Installed(const SeccompAction& a, Mode mode, bool supervise, bool dangerous) {
+  if (dangerous && mode == Mode::kAudit) {
+    uint32_t native = Native(a);
+    // A dangerous-set action is always a denial (table.cc); never let a
+    // permissive one through here.
+    return native == SCMP_ACT_ALLOW || native == SCMP_ACT_LOG ? SCMP_ACT_ERRNO(EPERM) : native;
+  }
   if (!supervise) return Native(a);
   if (a.kind == SeccompActionKind::kAllow) return SCMP_ACT_ALLOW;
   // kill_thread stays native in enforce: a notification can't kill one thread.
@@ -107,15 +117,17 @@ Status AddRule(void* ctx, uint32_t action, const std::string& name, const Chain&
 template <typename Map>
 Status AddEntry(void* ctx, uint32_t def, const SyscallEntry& e, Map map) {
   if (e.unconditional) {
-    uint32_t a = map(*e.unconditional);
+    uint32_t a = map(*e.unconditional, e.dangerous);
     return a == def ? Status::Ok() : AddRule(ctx, a, e.name, {});
   }
   for (const ChainRule& r : e.chains) {
-    uint32_t a = map(r.action);
+    uint32_t a = map(r.action, r.dangerous);
     if (a != def) EW_RETURN_IF_ERROR(AddRule(ctx, a, e.name, r.chain));
   }
   return Status::Ok();
 }
+
+uint32_t NativeOf(const SeccompAction& a, bool) { return Native(a); }
 
 StatusOr<std::vector<sock_filter>> Export(void* ctx) {
   UniqueFd fd(memfd_create("edgeward-bpf", MFD_CLOEXEC));
@@ -177,17 +189,24 @@ StatusOr<Programs> CompilePrograms(const DecisionTable& t, bool supervise) {
     for (const std::string& n : LearnCore()) {
       if (SyscallNumber(t.arch, n) >= 0) EW_RETURN_IF_ERROR(AddRule(ctx.get(), SCMP_ACT_ALLOW, n, {}));
     }
+    // Everything else (the dangerous set included) is notified: the
+    // supervisor records it and denies what the dangerous set denies.
+    // clone3's ENOSYS stays native: it is libc's cue to use clone, which the
+    // supervisor sees.
+    for (const auto& [nr, e] : t.syscalls) {
+      if (IsClone3Fallback(e)) EW_RETURN_IF_ERROR(AddEntry(ctx.get(), SCMP_ACT_NOTIFY, e, NativeOf));
+    }
     EW_ASSIGN_OR_RETURN(out.main, Export(ctx.get()));
     out.needs_supervisor = true;
     return out;
   }
-  auto map = [&](const SeccompAction& a) { return Installed(a, t.mode, supervise); };
-  const uint32_t def = map(t.default_action);
+  auto map = [&](const SeccompAction& a, bool dangerous) { return Installed(a, t.mode, supervise, dangerous); };
+  const uint32_t def = map(t.default_action, false);
   bool notifies = def == SCMP_ACT_NOTIFY;
   for (const auto& [nr, e] : t.syscalls) {
     if (IsClone3Fallback(e)) continue;
-    if (e.unconditional && map(*e.unconditional) == SCMP_ACT_NOTIFY) notifies = true;
-    for (const ChainRule& r : e.chains) notifies = notifies || map(r.action) == SCMP_ACT_NOTIFY;
+    if (e.unconditional && map(*e.unconditional, e.dangerous) == SCMP_ACT_NOTIFY) notifies = true;
+    for (const ChainRule& r : e.chains) notifies = notifies || map(r.action, r.dangerous) == SCMP_ACT_NOTIFY;
   }
   out.needs_supervisor = supervise && notifies;
   // The listener is sent with sendmsg after the main filter is in place, so
@@ -206,7 +225,7 @@ StatusOr<Programs> CompilePrograms(const DecisionTable& t, bool supervise) {
     if (IsClone3Fallback(e) && t.mode == Mode::kEnforce) {
       // clone3 → ENOSYS is libc's cue to fall back to clone (whose flags the
       // filter can check); every thread start would otherwise be an event.
-      EW_RETURN_IF_ERROR(AddEntry(ctx.get(), def, e, Native));
+      EW_RETURN_IF_ERROR(AddEntry(ctx.get(), def, e, NativeOf));
       continue;
     }
     EW_RETURN_IF_ERROR(AddEntry(ctx.get(), def, e, map));
@@ -221,8 +240,8 @@ StatusOr<Programs> CompilePrograms(const DecisionTable& t, bool supervise) {
 
   if (second_filter) {
     EW_ASSIGN_OR_RETURN(ScmpCtx ctx2, NewCtx(t.arch, SCMP_ACT_ALLOW));
-    EW_RETURN_IF_ERROR(AddEntry(ctx2.get(), SCMP_ACT_ALLOW, sendmsg, Native));
-    EW_RETURN_IF_ERROR(AddEntry(ctx2.get(), SCMP_ACT_ALLOW, seccomp_call, Native));
+    EW_RETURN_IF_ERROR(AddEntry(ctx2.get(), SCMP_ACT_ALLOW, sendmsg, NativeOf));
+    EW_RETURN_IF_ERROR(AddEntry(ctx2.get(), SCMP_ACT_ALLOW, seccomp_call, NativeOf));
     EW_ASSIGN_OR_RETURN(out.sendmsg, Export(ctx2.get()));
   }
   return out;

@@ -238,14 +238,18 @@ bool ChainHolds(const Chain& chain, std::span<const uint64_t, 6> args) {
 }
 
 policy::SeccompAction Evaluate(const DecisionTable& table, int nr, std::span<const uint64_t, 6> args) {
+  return EvaluateRule(table, nr, args).action;
+}
+
+Evaluated EvaluateRule(const DecisionTable& table, int nr, std::span<const uint64_t, 6> args) {
   auto it = table.syscalls.find(nr);
-  if (it == table.syscalls.end()) return table.default_action;
+  if (it == table.syscalls.end()) return {table.default_action, false};
   const SyscallEntry& e = it->second;
-  if (e.unconditional) return *e.unconditional;
+  if (e.unconditional) return {*e.unconditional, e.dangerous};
   for (const ChainRule& r : e.chains) {
-    if (ChainHolds(r.chain, args)) return r.action;
+    if (ChainHolds(r.chain, args)) return {r.action, r.dangerous};
   }
-  return table.default_action;
+  return {table.default_action, false};
 }
 
 StatusOr<std::optional<Chain>> MakeChain(const std::vector<ArgCondition>& conds) {

@@ -32,6 +32,9 @@ using Chain = std::vector<policy::ArgCondition>;
 struct ChainRule {
   Chain chain;
   policy::SeccompAction action;
+  // The action is the dangerous set's denial (or a deny rule's on a
+  // dangerous syscall): it holds in every mode, audit and learn included.
+  bool dangerous = false;
   bool operator==(const ChainRule&) const = default;
 };
 
@@ -42,6 +45,8 @@ struct SyscallEntry {
   // Otherwise: the first (any; actions differ only on disjoint chains)
   // matching chain's action, else the table's default.
   std::vector<ChainRule> chains;
+  // `unconditional` is a dangerous-set denial (see ChainRule::dangerous).
+  bool dangerous = false;
   bool operator==(const SyscallEntry&) const = default;
 };
 
@@ -59,6 +64,14 @@ bool ChainHolds(const Chain& chain, std::span<const uint64_t, 6> args);
 
 // The table's action for `nr` with `args` (the arch check is the caller's).
 policy::SeccompAction Evaluate(const DecisionTable& table, int nr, std::span<const uint64_t, 6> args);
+
+// Evaluate() plus whether the deciding rule is a dangerous-set denial,
+// which audit and learn modes never relax.
+struct Evaluated {
+  policy::SeccompAction action;
+  bool dangerous = false;
+};
+Evaluated EvaluateRule(const DecisionTable& table, int nr, std::span<const uint64_t, 6> args);
 
 // Normalises one rule's conditions into a chain: sorted, conditions on the
 // same argument merged. nullopt: the conditions can never all hold.

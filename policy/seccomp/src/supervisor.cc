@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <vector>
 
@@ -126,6 +127,28 @@ UniqueFd PidfdFor(pid_t tid) {
   return UniqueFd(static_cast<int>(fd));
 }
 
+// The thread group (process) id of thread `tid`, from /proc/<tid>/status;
+// 0 when it can't be read (the thread is gone, or no /proc).
+pid_t ThreadGroupOf(pid_t tid) {
+  std::string path = "/proc/" + std::to_string(tid) + "/status";
+  UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return 0;
+  char buf[2048];
+  ssize_t n = read(fd.get(), buf, sizeof(buf) - 1);
+  if (n <= 0) return 0;
+  buf[n] = '\0';
+  const char* t = strstr(buf, "\nTgid:");
+  if (t == nullptr) return 0;
+  t += 6;
+  while (*t == '\t' || *t == ' ') ++t;
+  long v = 0;
+  for (; *t >= '0' && *t <= '9'; ++t) {
+    v = v * 10 + (*t - '0');
+    if (v > 0x3fffffff) return 0;
+  }
+  return static_cast<pid_t>(v);
+}
+
 }  // namespace
 
 std::string ViolationEventJson(const ViolationEvent& e) {
@@ -175,6 +198,37 @@ Supervisor& Supervisor::operator=(Supervisor&&) noexcept = default;
 
 bool Supervisor::StillValid(uint64_t id) const {
   return ioctl(listener_.get(), SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0;
+}
+
+// Why this is safe against pid reuse: while notification `id` is valid its
+// thread is alive, blocked in the syscall, so neither its tid nor its
+// thread group's id (held by the group leader until every thread is gone)
+// can name another task. Each id below is checked valid *after* the lookup
+// that used it.
+Supervisor::Delivery Supervisor::SignalCaller(pid_t tid, uint64_t id, int sig) const {
+  if (sig == SIGSYS) {
+    // trap: SIGSYS belongs to the calling thread. Linux >= 6.9 gives a
+    // thread pidfd; before, tgkill below names the thread and its process.
+    UniqueFd thread(static_cast<int>(syscall(SYS_pidfd_open, tid, PIDFD_THREAD)));
+    if (thread.valid()) {
+      if (!StillValid(id)) return Delivery::kGone;
+      if (syscall(SYS_pidfd_send_signal, thread.get(), sig, nullptr, 0) == 0) return Delivery::kDelivered;
+      return errno == ESRCH ? Delivery::kGone : Delivery::kImpossible;
+    }
+  }
+  const pid_t tgid = ThreadGroupOf(tid);
+  if (!StillValid(id)) return Delivery::kGone;
+  if (tgid <= 0) return Delivery::kImpossible;
+  if (sig == SIGSYS) {
+    if (syscall(SYS_tgkill, tgid, tid, sig) == 0) return Delivery::kDelivered;
+    return errno == ESRCH && !StillValid(id) ? Delivery::kGone : Delivery::kImpossible;
+  }
+  // kill_process: the whole process, whichever thread asked.
+  UniqueFd process(static_cast<int>(syscall(SYS_pidfd_open, tgid, 0)));
+  if (!StillValid(id)) return Delivery::kGone;
+  if (!process.valid()) return Delivery::kImpossible;
+  if (syscall(SYS_pidfd_send_signal, process.get(), sig, nullptr, 0) == 0) return Delivery::kDelivered;
+  return errno == ESRCH && !StillValid(id) ? Delivery::kGone : Delivery::kImpossible;
 }
 
 void Supervisor::Record(int nr, const std::string& name, pid_t pid, const uint64_t* args, uint64_t id) {
@@ -257,9 +311,12 @@ Status Supervisor::HandleReady() {
     uint64_t args[6];
     std::copy(std::begin(req->data.args), std::end(req->data.args), args);
     policy::SeccompAction action{SeccompActionKind::kErrno, ENOSYS};
+    bool dangerous = false;
     std::string name;
     if (req->data.arch == internal::AuditArch(arch_)) {
-      action = internal::Evaluate(*table_, nr, std::span<const uint64_t, 6>(args));
+      internal::Evaluated ev = internal::EvaluateRule(*table_, nr, std::span<const uint64_t, 6>(args));
+      action = ev.action;
+      dangerous = ev.dangerous;
       auto it = table_->syscalls.find(nr);
       name = it != table_->syscalls.end() ? it->second.name : internal::SyscallName(arch_, nr);
     }
@@ -267,7 +324,11 @@ Status Supervisor::HandleReady() {
     Record(nr, name, pid, args, req->id);
 
     std::string taken = internal::ActionName(action);
-    if (mode_ != policy::Mode::kEnforce || !violation) {
+    std::optional<Status> undeliverable;
+    // audit and learn relax the policy's decisions, never the dangerous
+    // set's: those are applied as in enforce (learn records them above, so
+    // the learned policy names what would need allowDangerous).
+    if (!violation || (mode_ != policy::Mode::kEnforce && !dangerous)) {
       resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
       taken = "allow";
     } else {
@@ -277,11 +338,14 @@ Status Supervisor::HandleReady() {
         case SeccompActionKind::kTrap: {
           // Signal before the reply: a killed thread must not run another
           // instruction, and SIGSYS must be pending when the call returns.
-          UniqueFd pidfd = PidfdFor(pid);
           int sig = action.kind == SeccompActionKind::kKillProcess ? SIGKILL : SIGSYS;
-          if (pidfd.valid() && StillValid(req->id)) {
-            if (syscall(SYS_pidfd_send_signal, pidfd.get(), sig, nullptr, 0) != 0 && errno != ESRCH) {
-              return EW_ERRNO("pidfd_send_signal", std::to_string(pid));
+          if (SignalCaller(pid, req->id, sig) == Delivery::kImpossible) {
+            // Never degrade to an error return: end the whole sandbox.
+            if (sandbox_init_ > 0 && kill(sandbox_init_, SIGKILL) == 0) {
+              taken = "kill_process";
+            } else {
+              undeliverable = Internal("seccomp supervisor: can't deliver " + taken + " to thread " +
+                                       std::to_string(pid) + " (no thread group, no sandbox init to kill)");
             }
           }
           resp->error = action.kind == SeccompActionKind::kTrap ? -ENOSYS : -EPERM;
@@ -314,6 +378,7 @@ Status Supervisor::HandleReady() {
       e.time = std::chrono::system_clock::now();
       on_violation_(e);
     }
+    if (undeliverable) return *undeliverable;
   }
   return Status::Ok();
 }

@@ -28,6 +28,7 @@ constexpr SeccompAction kEperm{SeccompActionKind::kErrno, EPERM};
 // clone3's flags live in a struct the filter can't read: all of it fails
 // with ENOSYS so libc falls back to clone, whose flags we can check.
 constexpr SeccompAction kEnosys{SeccompActionKind::kErrno, ENOSYS};
+constexpr SeccompAction kAllowAll{SeccompActionKind::kAllow, 0};
 
 constexpr uint64_t kCloneNewFlags[] = {0x00020000 /*NEWNS*/,  0x02000000 /*NEWCGROUP*/, 0x04000000 /*NEWUTS*/,
                                        0x08000000 /*NEWIPC*/, 0x10000000 /*NEWUSER*/,   0x20000000 /*NEWPID*/,
@@ -94,7 +95,7 @@ StatusOr<SyscallEntry> WrapDangerous(SyscallEntry e, const Partition& p, const S
                                      const SeccompAction& default_action) {
   std::vector<ChainRule> chains;
   std::vector<ChainRule> inner = e.chains;
-  if (e.unconditional) inner = {{Chain{}, *e.unconditional}};
+  if (e.unconditional) inner = {{Chain{}, *e.unconditional, e.dangerous}};
   for (const ChainRule& r : inner) {
     if (r.action == default_action) continue;
     for (const Chain& s : p.safe) {
@@ -105,18 +106,23 @@ StatusOr<SyscallEntry> WrapDangerous(SyscallEntry e, const Partition& p, const S
         return InvalidArgument("syscall '" + e.name + "': a rule's argument conditions can't be combined with "
                                "the dangerous-set filter on the same argument: " + merged.status().message());
       }
-      if (merged->has_value()) chains.push_back({std::move(**merged), r.action});
+      if (merged->has_value()) chains.push_back({std::move(**merged), r.action, r.dangerous});
     }
   }
-  if (!(danger_action == default_action)) {
-    for (const Chain& d : p.danger) chains.push_back({d, danger_action});
-  }
+  // Always explicit, even when the default would deny the same way: audit
+  // and learn relax the default, never the dangerous region.
+  for (const Chain& d : p.danger) chains.push_back({d, danger_action, /*dangerous=*/true});
   SyscallEntry out;
   out.name = e.name;
   for (ChainRule& r : chains) {
     if (std::find(out.chains.begin(), out.chains.end(), r) == out.chains.end()) out.chains.push_back(std::move(r));
   }
   return out;
+}
+
+bool IsDenial(const SeccompAction& a) {
+  return a.kind != SeccompActionKind::kAllow && a.kind != SeccompActionKind::kLog &&
+         a.kind != SeccompActionKind::kNotify;
 }
 
 struct PerSyscall {
@@ -193,6 +199,7 @@ StatusOr<BuiltTable> BuildTable(const policy::WorkloadPolicy& pol, Arch arch) {
                        [&](const policy::DangerousOptIn& o) { return o.name == name; });
   };
   std::map<int, const policy::DangerousSyscall*> partial;
+  std::set<int> whole_dangerous;
   for (const policy::DangerousSyscall& d : policy::DangerousSyscalls()) {
     if (opted_in(d.name)) continue;
     int nr = SyscallNumber(arch, std::string(d.name));
@@ -200,7 +207,11 @@ StatusOr<BuiltTable> BuildTable(const policy::WorkloadPolicy& pol, Arch arch) {
     PerSyscall* s = slot(std::string(d.name));
     bool whole = d.kind == DangerKind::kWhole || d.name == "clone3" || d.name == "unshare";
     if (whole) {
+      // A deny rule may pick a harsher action for a dangerous syscall, never
+      // a permissive one (log/notify/allow would let it run unopted-in).
+      std::erase_if(s->deny, [](const Candidate& c) { return !IsDenial(c.action); });
       s->dangerous.push_back({Chain{}, d.name == "clone3" ? kEnosys : kEperm, "dangerous set"});
+      whole_dangerous.insert(nr);
     } else {
       partial[nr] = &d;
     }
@@ -209,7 +220,16 @@ StatusOr<BuiltTable> BuildTable(const policy::WorkloadPolicy& pol, Arch arch) {
   for (auto& [nr, s] : by_nr) {
     std::vector<Candidate> all;
     for (auto* list : {&s.deny, &s.dangerous, &s.allow, &s.profile}) all.insert(all.end(), list->begin(), list->end());
-    EW_ASSIGN_OR_RETURN(SyscallEntry e, ResolveSyscall(s.name, all, t.default_action));
+    const bool whole = whole_dangerous.count(nr) != 0;
+    // A whole dangerous syscall is resolved against "allow" as the default,
+    // which none of its rules has (all are denials): so every rule stays
+    // explicit in the table instead of falling through to a default that
+    // audit and learn relax.
+    EW_ASSIGN_OR_RETURN(SyscallEntry e, ResolveSyscall(s.name, all, whole ? kAllowAll : t.default_action));
+    if (whole) {
+      e.dangerous = e.unconditional.has_value();
+      for (ChainRule& r : e.chains) r.dangerous = true;
+    }
     if (auto p = partial.find(nr); p != partial.end()) {
       EW_ASSIGN_OR_RETURN(e, WrapDangerous(std::move(e), PartitionFor(*p->second), kEperm, t.default_action));
     }
@@ -236,14 +256,14 @@ std::string CanonicalTable(const DecisionTable& t) {
                   std::to_string(static_cast<int>(t.mode)) + " default=" + act(t.default_action) + "\n";
   for (const auto& [nr, e] : t.syscalls) {
     s += std::to_string(nr) + " " + e.name;
-    if (e.unconditional) s += " = " + act(*e.unconditional);
+    if (e.unconditional) s += " = " + act(*e.unconditional) + (e.dangerous ? "!" : "");
     for (const ChainRule& r : e.chains) {
       s += " |";
       for (const ArgCondition& c : r.chain) {
         s += " " + std::to_string(c.index) + ":" + std::to_string(static_cast<int>(c.op)) + ":" +
              std::to_string(c.value) + ":" + std::to_string(c.mask);
       }
-      s += " -> " + act(r.action);
+      s += " -> " + act(r.action) + (r.dangerous ? "!" : "");
     }
     s += "\n";
   }

@@ -82,10 +82,19 @@ class Supervisor {
   // Notifications handled so far.
   uint64_t handled() const { return handled_; }
 
+  // The sandbox's PID 1 (the launcher's unreaped child, so its pid can't be
+  // reused). When a kill_process or trap can't be delivered to the process
+  // whose thread made the call, the supervisor kills this instead — the
+  // whole sandbox — rather than degrade to an error return. Unset (0):
+  // HandleReady() returns kInternal in that case, after denying the call.
+  void set_sandbox_init(pid_t init) { sandbox_init_ = init; }
+
  private:
   struct Buffers;
   void Record(int nr, const std::string& name, pid_t pid, const uint64_t* args, uint64_t id);
   bool StillValid(uint64_t id) const;
+  enum class Delivery { kDelivered, kGone, kImpossible };
+  Delivery SignalCaller(pid_t tid, uint64_t id, int sig) const;
 
   UniqueFd listener_;
   std::shared_ptr<const internal::DecisionTable> table_;
@@ -95,6 +104,7 @@ class Supervisor {
   std::function<void(const ViolationEvent&)> on_violation_;
   std::unique_ptr<Buffers> buffers_;
   uint64_t handled_ = 0;
+  pid_t sandbox_init_ = 0;
   std::set<std::string> syscalls_, paths_read_, paths_written_;
   std::set<uint16_t> tcp_bind_, tcp_connect_;
   mutable policy::LearnedUsage learned_;
