@@ -6,7 +6,7 @@
 // and lists up by name in maps, and compares strings on the fly. Both sides
 // must fire the same number of times (checked), so they do the same work.
 //
-//   rules_bench [seconds-per-side]     prints one JSON object
+//   rules_bench [seconds-per-side [events-in-mix]]     prints one JSON object
 #include <chrono>
 #include <cstdio>
 #include <deque>
@@ -308,7 +308,7 @@ int main(int argc, char** argv) {
     fprintf(stderr, "rules did not load:\n%s\n", s.message().c_str());
     return 1;
   }
-  const size_t kEvents = 20000;
+  const size_t kEvents = argc > 2 ? static_cast<size_t>(std::atol(argv[2])) : 20000;
   std::vector<Event> events;
   for (const auto& l : EventLines(kEvents)) {
     Event e;
@@ -374,9 +374,10 @@ int main(int argc, char** argv) {
 
   printf("{\"rules\": %zu, \"events_in_mix\": %zu, \"firings_per_pass\": %llu, "
          "\"engine_events_per_s\": %.0f, \"naive_events_per_s\": %.0f, \"ratio\": %.1f, "
-         "\"engine_evaluations_per_event\": %.1f}\n",
+         "\"engine_evaluations_per_event\": %.1f, \"engine_candidates_per_event\": %.1f}\n",
          engine.rule_count(), events.size(), static_cast<unsigned long long>(check_sink.firings), ours, theirs,
          ours / theirs,
-         static_cast<double>(engine.stats().evaluations) / static_cast<double>(engine.stats().events));
+         static_cast<double>(engine.stats().evaluations) / static_cast<double>(engine.stats().events),
+         static_cast<double>(engine.stats().candidates) / static_cast<double>(engine.stats().events));
   return 0;
 }

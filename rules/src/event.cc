@@ -1,6 +1,8 @@
 // The event schema (docs/events.md is its prose twin: change both together).
 #include "edgeward/rules/event.h"
 
+#include <cstring>
+
 namespace edgeward::rules {
 namespace {
 
@@ -118,49 +120,116 @@ Event::Event() { set_type(EventType::kSandboxViolation); }
 
 void Event::set_type(EventType t) {
   type_ = t;
-  hashes_[0] = HashString(EventTypeName(t));
+  values_[0].hash = HashString(EventTypeName(t));
 }
 
 void Event::Clear() {
   present_ = 1u;  // event.type is always present
   time_ms_ = 0;
-  for (int i = 0; i < kFieldCount; ++i) {
-    ints_[i] = 0;
-    if (i > 0) hashes_[i] = 0;
-    strings_[i].clear();
-    lists_[i].clear();
-    int_lists_[i].clear();
+  for (int i = 1; i < kFieldCount; ++i) values_[i] = Value();
+  for (List& l : lists_) {
+    l.strings.clear();
+    l.ints.clear();
   }
+  text_.clear();
+  live_text_ = 0;
 }
 
-std::string_view Event::GetString(FieldId f) const {
-  if (f == FieldId::kEventType) return EventTypeName(type_);
-  return strings_[Slot(f)];
+void Event::CompactText() {
+  // Live strings in offset order, moved down over the dead bytes between
+  // them. At most kFieldCount of them: an insertion sort on the stack.
+  std::array<uint8_t, kFieldCount> order;
+  int n = 0;
+  for (int i = 1; i < kFieldCount; ++i) {
+    if (!((present_ >> i) & 1u) || values_[i].length == 0) continue;
+    int k = n++;
+    while (k > 0 && values_[order[k - 1]].offset > values_[i].offset) {
+      order[k] = order[k - 1];
+      --k;
+    }
+    order[k] = static_cast<uint8_t>(i);
+  }
+  size_t end = 0;
+  for (int k = 0; k < n; ++k) {
+    Value& v = values_[order[k]];
+    if (v.offset != end) std::memmove(text_.data() + end, text_.data() + v.offset, v.length);
+    v.offset = static_cast<uint32_t>(end);
+    end += v.length;
+  }
+  text_.resize(end);
+  live_text_ = end;
 }
 
 void Event::SetString(FieldId f, std::string_view v) {
-  strings_[Slot(f)].assign(v);
-  hashes_[Slot(f)] = HashString(v);
+  // Field values are bounded by the parser's line limit; a single string
+  // over 4 GiB can't be addressed by the 32-bit offsets.
+  if (v.size() > UINT32_MAX) v = v.substr(0, UINT32_MAX);
+  const uint64_t hash = HashString(v);  // before v's bytes might move (v may alias text_)
+  Value& slot = values_[Slot(f)];
+  const bool had = Has(f);
+  if (had && v.size() <= slot.length) {
+    // Fits where the old value was: overwrite in place.
+    std::memmove(text_.data() + slot.offset, v.data(), v.size());
+    live_text_ -= slot.length - v.size();
+  } else {
+    if (had) live_text_ -= slot.length;
+    slot.length = 0;
+    // Replaced values leave dead bytes behind; reclaim them before they
+    // outweigh the live ones (so setting fields repeatedly stays bounded).
+    // Not when v points into text_: compaction would move its bytes.
+    const bool aliases = v.data() >= text_.data() && v.data() < text_.data() + text_.size();
+    if (!aliases && (text_.size() > 2 * live_text_ + 4096 || text_.size() + v.size() > UINT32_MAX)) CompactText();
+    slot.offset = static_cast<uint32_t>(text_.size());
+    text_.append(v.data(), v.size());  // append copes with v inside text_
+    live_text_ += v.size();
+  }
+  slot.length = static_cast<uint32_t>(v.size());
+  slot.hash = hash;
   present_ |= uint64_t{1} << Slot(f);
 }
 
 void Event::SetInt(FieldId f, int64_t v) {
-  ints_[Slot(f)] = v;
+  values_[Slot(f)].num = v;
   present_ |= uint64_t{1} << Slot(f);
 }
 
+Event::List& Event::ListFor(FieldId f) {
+  for (List& l : lists_) {
+    if (l.field == f) return l;
+  }
+  lists_.push_back(List{f, {}, {}});
+  return lists_.back();
+}
+
+const Event::List* Event::FindList(FieldId f) const {
+  for (const List& l : lists_) {
+    if (l.field == f) return &l;
+  }
+  return nullptr;
+}
+
+std::span<const std::string> Event::GetStringList(FieldId f) const {
+  const List* l = FindList(f);
+  return l != nullptr ? std::span<const std::string>(l->strings) : std::span<const std::string>();
+}
+
+std::span<const int64_t> Event::GetIntList(FieldId f) const {
+  const List* l = FindList(f);
+  return l != nullptr ? std::span<const int64_t>(l->ints) : std::span<const int64_t>();
+}
+
 void Event::SetStringList(FieldId f, std::span<const std::string> v) {
-  lists_[Slot(f)].assign(v.begin(), v.end());
+  ListFor(f).strings.assign(v.begin(), v.end());
   present_ |= uint64_t{1} << Slot(f);
 }
 
 void Event::AddToStringList(FieldId f, std::string_view v) {
-  lists_[Slot(f)].emplace_back(v);
+  ListFor(f).strings.emplace_back(v);
   present_ |= uint64_t{1} << Slot(f);
 }
 
 void Event::SetIntList(FieldId f, std::span<const int64_t> v) {
-  int_lists_[Slot(f)].assign(v.begin(), v.end());
+  ListFor(f).ints.assign(v.begin(), v.end());
   present_ |= uint64_t{1} << Slot(f);
 }
 
