@@ -1,0 +1,3 @@
+edgeward_add_test(packaging_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/packaging_test.cc
+  LABELS unit)
