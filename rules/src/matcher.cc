@@ -124,19 +124,36 @@ uint32_t Matcher::InternLeaf(const Program& p, const Node& n) {
   return it->second;
 }
 
+uint32_t Matcher::InternX(XNode x, const std::vector<uint32_t>& kids) {
+  std::string key;
+  key.push_back(static_cast<char>(x.kind));
+  const uint32_t head[2] = {x.kind == XKind::kAnd || x.kind == XKind::kOr ? 0 : x.a, x.b};
+  AppendBytes(&key, head, sizeof head);
+  for (uint32_t k : kids) AppendBytes(&key, &k, sizeof k);
+  auto it = xnode_ids_.find(key);
+  if (it != xnode_ids_.end()) return it->second;
+  if (x.kind == XKind::kAnd || x.kind == XKind::kOr) {
+    x.a = static_cast<uint32_t>(xkids_.size());
+    x.b = static_cast<uint32_t>(kids.size());
+    xkids_.insert(xkids_.end(), kids.begin(), kids.end());
+  }
+  xnodes_.push_back(x);
+  const uint32_t id = static_cast<uint32_t>(xnodes_.size() - 1);
+  xnode_ids_.emplace(std::move(key), id);
+  return id;
+}
+
 uint32_t Matcher::Convert(const Program& p, uint32_t i) {
   const Node& n = p.nodes_[i];
   XNode x;
+  std::vector<uint32_t> kids;
   switch (n.op) {
     case Op::kAnd:
     case Op::kOr: {
-      std::vector<uint32_t> kids;
       for (uint32_t k = 0; k < n.b; ++k) kids.push_back(Convert(p, p.children_[n.a + k]));
       std::stable_sort(kids.begin(), kids.end(), [&](uint32_t l, uint32_t r) { return Cost(l) < Cost(r); });
       x.kind = n.op == Op::kAnd ? XKind::kAnd : XKind::kOr;
-      x.a = static_cast<uint32_t>(xkids_.size());
       x.b = static_cast<uint32_t>(kids.size());
-      xkids_.insert(xkids_.end(), kids.begin(), kids.end());
       break;
     }
     case Op::kNot:
@@ -152,8 +169,7 @@ uint32_t Matcher::Convert(const Program& p, uint32_t i) {
       x.a = InternLeaf(p, n);
       break;
   }
-  xnodes_.push_back(x);
-  return static_cast<uint32_t>(xnodes_.size() - 1);
+  return InternX(x, kids);
 }
 
 uint32_t Matcher::Cost(uint32_t i) const {
@@ -338,16 +354,32 @@ void Matcher::Build(const std::vector<const Program*>& programs, const ByType& b
       }
       XNode x;
       x.kind = XKind::kAnd;
-      x.a = static_cast<uint32_t>(xkids_.size());
       x.b = static_cast<uint32_t>(kids.size());
-      xkids_.insert(xkids_.end(), kids.begin(), kids.end());
-      xnodes_.push_back(x);
-      ti.residual[j] = static_cast<uint32_t>(xnodes_.size() - 1);
+      ti.residual[j] = InternX(x, kids);
     }
   }
+  // And/Or nodes reached from more than one place get a memo slot.
+  std::vector<uint32_t> refs(xnodes_.size(), 0);
+  for (const XNode& x : xnodes_) {
+    if (x.kind == XKind::kAnd || x.kind == XKind::kOr) {
+      for (uint32_t k = 0; k < x.b; ++k) ++refs[xkids_[x.a + k]];
+    } else if (x.kind == XKind::kNot) {
+      ++refs[x.a];
+    }
+  }
+  for (const TypeIndex& ti : types_) {
+    for (uint32_t r : ti.residual) {
+      if (r != kAlways) ++refs[r];
+    }
+  }
+  uint32_t slots = static_cast<uint32_t>(leaves_.size());
+  for (size_t i = 0; i < xnodes_.size(); ++i) {
+    XNode& x = xnodes_[i];
+    if ((x.kind == XKind::kAnd || x.kind == XKind::kOr) && refs[i] > 1) x.memo = slots++;
+  }
   leaf_ids_.clear();
-  memo_gen_.assign(leaves_.size(), 0);
-  memo_val_.assign(leaves_.size(), 0);
+  xnode_ids_.clear();
+  memo_.assign(slots, 0);
   gen_ = 0;
   cand_.assign(max_words, 0);
   out_.assign(max_rules, 0);
@@ -422,17 +454,15 @@ bool Matcher::ComputeLeaf(const Leaf& l, const Event& e) {
 bool Matcher::EvalLeaf(uint32_t id, const Event& e) {
   const Leaf& l = leaves_[id];
   if (!l.memo) return ComputeLeaf(l, e);
-  if (memo_gen_[id] == gen_) return memo_val_[id] != 0;
+  uint32_t& m = memo_[id];
+  if ((m >> 1) == gen_) return (m & 1u) != 0;
   const bool v = ComputeLeaf(l, e);
-  memo_gen_[id] = gen_;
-  memo_val_[id] = v ? 1 : 0;
+  m = (gen_ << 1) | (v ? 1u : 0u);
   return v;
 }
 
-bool Matcher::EvalX(uint32_t i, const Event& e) {
-  const XNode& x = xnodes_[i];
+bool Matcher::EvalComposite(const XNode& x, const Event& e) {
   switch (x.kind) {
-    case XKind::kLeaf: return EvalLeaf(x.a, e);
     case XKind::kAnd:
       for (uint32_t k = 0; k < x.b; ++k) {
         if (!EvalX(xkids_[x.a + k], e)) return false;
@@ -445,15 +475,27 @@ bool Matcher::EvalX(uint32_t i, const Event& e) {
       return false;
     case XKind::kNot: return !EvalX(x.a, e);
     case XKind::kConst: return x.a != 0;
+    case XKind::kLeaf: return EvalLeaf(x.a, e);
   }
   return false;
+}
+
+bool Matcher::EvalX(uint32_t i, const Event& e) {
+  const XNode& x = xnodes_[i];
+  if (x.kind == XKind::kLeaf) return EvalLeaf(x.a, e);
+  if (x.memo == kNoMemo) return EvalComposite(x, e);
+  uint32_t& m = memo_[x.memo];
+  if ((m >> 1) == gen_) return (m & 1u) != 0;
+  const bool v = EvalComposite(x, e);
+  m = (gen_ << 1) | (v ? 1u : 0u);
+  return v;
 }
 
 std::span<const uint32_t> Matcher::Match(const Event& e) {
   const TypeIndex& ti = types_[static_cast<unsigned>(e.type())];
   if (ti.rules.empty()) return {};
-  if (++gen_ == 0) {  // wrapped: forget every remembered leaf
-    std::fill(memo_gen_.begin(), memo_gen_.end(), 0);
+  if (++gen_ == (1u << 31)) {  // gen_ * 2 would overflow: forget every memo
+    std::fill(memo_.begin(), memo_.end(), 0);
     gen_ = 1;
   }
   const uint32_t words = ti.words;

@@ -73,7 +73,9 @@ class Matcher {
     XKind kind = XKind::kConst;
     uint32_t a = 0;  // kLeaf: leaf id; kAnd/kOr: first child in xkids_; kNot: child; kConst: 0/1
     uint32_t b = 0;  // kAnd/kOr: child count
+    uint32_t memo = kNoMemo;  // kAnd/kOr used in several places: its slot in memo_
   };
+  static constexpr uint32_t kNoMemo = UINT32_MAX;
   // A field's constants: value id 0 = absent, 1 = present but none of
   // them, 2 + k = constant k.
   struct Dict {
@@ -101,6 +103,10 @@ class Matcher {
 
   uint32_t InternLeaf(const Program& p, const Node& n);
   uint32_t Convert(const Program& p, uint32_t node);
+  // Hash-consing: identical subexpressions (e.g. one macro used by many
+  // rules) become one node, so a memo can share their result.
+  uint32_t InternX(XNode x, const std::vector<uint32_t>& kids);
+  bool EvalComposite(const XNode& x, const Event& e);
   uint32_t Cost(uint32_t x) const;
   bool EvalX(uint32_t x, const Event& e);
   bool EvalLeaf(uint32_t id, const Event& e);
@@ -113,10 +119,12 @@ class Matcher {
   std::vector<Dict> dicts_;
   std::array<TypeIndex, kEventTypeCount> types_;
   std::unordered_map<std::string, uint32_t> leaf_ids_;  // Build only: leaf key → id
+  std::unordered_map<std::string, uint32_t> xnode_ids_;  // Build only: node key → id
 
   // Per-event scratch (sized in Build).
-  std::vector<uint32_t> memo_gen_;
-  std::vector<uint8_t> memo_val_;
+  // Memo slots: leaf id for memoised leaves, then shared And/Or nodes.
+  // A slot holds gen_ * 2 + result; it is valid when its gen_ matches.
+  std::vector<uint32_t> memo_;
   uint32_t gen_ = 0;
   std::vector<uint64_t> cand_;
   std::vector<uint32_t> out_;
