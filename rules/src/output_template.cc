@@ -28,6 +28,44 @@ class Writer {
     len_ = buf_.size();
     if (buf_.size() >= 3) std::memcpy(buf_.data() + buf_.size() - 3, "...", 3);
   }
+  // Event strings come from workloads (names, paths, messages): escaped so
+  // a value can't forge a log line or drive a terminal. Backslash, the C0
+  // controls and DEL, and the C1 controls as UTF-8 (U+0080..U+009F) become
+  // \\, \n, \r, \t, \xHH and \u00HH; everything else is copied as is.
+  void PutEscaped(std::string_view s) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    size_t run = 0;  // start of the pending run of bytes that need no escape
+    for (size_t i = 0; i < s.size(); ++i) {
+      const unsigned char c = static_cast<unsigned char>(s[i]);
+      char esc[6];
+      size_t n = 0;
+      size_t width = 1;
+      if (c == '\\') {
+        esc[0] = '\\', esc[1] = '\\', n = 2;
+      } else if (c == '\n') {
+        esc[0] = '\\', esc[1] = 'n', n = 2;
+      } else if (c == '\r') {
+        esc[0] = '\\', esc[1] = 'r', n = 2;
+      } else if (c == '\t') {
+        esc[0] = '\\', esc[1] = 't', n = 2;
+      } else if (c < 0x20 || c == 0x7f) {
+        esc[0] = '\\', esc[1] = 'x', esc[2] = kHex[c >> 4], esc[3] = kHex[c & 15], n = 4;
+      } else if (c == 0xc2 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) >= 0x80 &&
+                 static_cast<unsigned char>(s[i + 1]) <= 0x9f) {
+        const unsigned char d = static_cast<unsigned char>(s[i + 1]);
+        esc[0] = '\\', esc[1] = 'u', esc[2] = '0', esc[3] = '0', esc[4] = kHex[d >> 4], esc[5] = kHex[d & 15];
+        n = 6;
+        width = 2;
+      } else {
+        continue;
+      }
+      Put(s.substr(run, i - run));
+      Put(std::string_view(esc, n));
+      i += width - 1;
+      run = i + 1;
+    }
+    Put(s.substr(run));
+  }
   void PutInt(int64_t v) {
     char tmp[24];
     auto [p, ec] = std::to_chars(tmp, tmp + sizeof tmp, v);
@@ -105,7 +143,7 @@ size_t OutputTemplate::Format(const Event& e, std::span<char> buf) const {
       continue;
     }
     switch (GetFieldInfo(s.field).type) {
-      case FieldType::kString: w.Put(e.GetString(s.field)); break;
+      case FieldType::kString: w.PutEscaped(e.GetString(s.field)); break;
       case FieldType::kInt: w.PutInt(e.GetInt(s.field)); break;
       case FieldType::kBool: w.Put(e.GetBool(s.field) ? "true" : "false"); break;
       case FieldType::kStringList: {
@@ -113,7 +151,7 @@ size_t OutputTemplate::Format(const Event& e, std::span<char> buf) const {
         for (const auto& v : e.GetStringList(s.field)) {
           if (!first) w.Put(", ");
           first = false;
-          w.Put(v);
+          w.PutEscaped(v);
         }
         break;
       }

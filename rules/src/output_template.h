@@ -3,7 +3,9 @@
 // allocation). "%%" is a literal "%". A field name is the longest run of
 // [a-z0-9_.] after "%" that names a field (trailing dots are text, so
 // "%workload.name." works at the end of a sentence). %event.time prints
-// the event's time (RFC 3339). Absent fields print "<NA>".
+// the event's time (RFC 3339). Absent fields print "<NA>". String values
+// are escaped (backslash, control characters — C0, DEL, C1 — as \\, \n,
+// \r, \t, \xHH, \u00HH), so an event can't inject lines into a log.
 #pragma once
 
 #include <span>

@@ -244,6 +244,43 @@ TEST(OutputTest, LongOutputIsTruncated) {
   EXPECT_TRUE(sink.fires[0].output.ends_with("..."));
 }
 
+// Log injection: a workload name (any event string) with newlines or
+// control characters must not reach the output line raw.
+TEST(OutputTest, ControlCharactersInValuesAreEscaped) {
+  Engine engine;
+  ASSERT_TRUE(LoadText(engine, R"(- rule: r
+  condition: event.type = "sandbox.violation"
+  output: "killed %workload.name"
+- rule: v
+  condition: event.type = "attestation.verdict"
+  output: "reasons: %verdict.reasons"
+)").ok());
+  RecordingSink sink;
+  // Through the JSON parser, as a hostile workload's name would arrive.
+  Event e = Ev(R"({"type":"sandbox.violation","time":"2026-11-23T23:40:00.000Z",
+      "workload":{"name":"evil\nedgeward: rule \"x\" fired\r\t\u001b[31m\u007f\\\u009b","pid":1},
+      "syscall":{"name":"ptrace","nr":101,"arch":"x86_64","args":[]},"action":"log","mode":"enforce"})");
+  engine.Process(e, sink);
+  ASSERT_EQ(sink.fires.size(), 1u);
+  EXPECT_EQ(sink.fires[0].output, R"(killed evil\nedgeward: rule "x" fired\r\t\x1b[31m\x7f\\\u009b)");
+  EXPECT_EQ(sink.fires[0].output.find('\n'), std::string::npos);
+  // Printable UTF-8 passes untouched; list items are escaped one by one.
+  sink.fires.clear();
+  engine.Process(Ev(R"({"type":"attestation.verdict","time":"2026-11-23T23:40:00Z",
+      "verdict":{"pass":false,"reasons":["pcr 7 \u00e9t\u00e9","a\nb"]}})"), sink);
+  ASSERT_EQ(sink.fires.size(), 1u);
+  EXPECT_EQ(sink.fires[0].output, "reasons: pcr 7 \xc3\xa9t\xc3\xa9, a\\nb");
+  // Escaping near the end of the buffer still truncates cleanly.
+  sink.fires.clear();
+  std::string newlines;  // JSON for 3000 newlines
+  for (int i = 0; i < 3000; ++i) newlines.append("\\n");
+  engine.Process(Violation(newlines, "x", 0), sink);
+  ASSERT_EQ(sink.fires.size(), 1u);
+  EXPECT_EQ(sink.fires[0].output.size(), kMaxOutputBytes);
+  EXPECT_TRUE(sink.fires[0].output.ends_with("..."));
+  EXPECT_EQ(sink.fires[0].output.find('\n'), std::string::npos);
+}
+
 TEST(OutputTest, UnknownFieldInOutputIsLocated) {
   Engine engine;
   Status s = LoadText(engine, "- rule: r\n  condition: node.id exists\n  output: \"node %node.idd\"\n");
