@@ -189,7 +189,7 @@ SteadyClock::time_point CloudAgent::Impl::NextWake(SteadyClock::time_point now) 
       wake = std::min(wake, net_retry_at);
     } else {
       if (tpm_ok) wake = std::min(wake, net(next_attest));
-      if (tpm_ok && have_cert) wake = std::min(wake, net(std::max(RenewalDue(), renewal_retry_at)));
+      if (tpm_ok && have_cert) wake = std::min(wake, net(std::max(RenewalDue(now), renewal_retry_at)));
       if (have_cert) wake = std::min(wake, net(next_fetch));
       if (have_cert && send_pending) wake = std::min(wake, net(next_send));
     }

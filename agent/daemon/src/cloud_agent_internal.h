@@ -119,7 +119,7 @@ struct CloudAgent::Impl {
   void DoSend(SteadyClock::time_point now);
   // A verifier call failed for a reason a retry may fix: back off.
   void NetworkFailure(const std::string& what, const Status& s, SteadyClock::time_point now);
-  SteadyClock::time_point RenewalDue() const;
+  SteadyClock::time_point RenewalDue(SteadyClock::time_point now) const;
   SteadyClock::time_point NextWake(SteadyClock::time_point now) const;
 
   std::optional<channel::CloudClient> client;

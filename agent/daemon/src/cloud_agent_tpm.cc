@@ -29,16 +29,17 @@ void CloudAgent::Impl::TryOpenTpm(SteadyClock::time_point now) {
     EnterTpmFault("open", opened.status(), now);
     return;
   }
+  // Opening a TCTI need not talk to the TPM; one cheap command proves it
+  // answers. Until then the old connection (and the client borrowing it,
+  // which still sends events and fetches bundles) stays as it is.
+  if (auto banks = tpm::ActivePcrBanks(*opened); !banks.ok()) {
+    EnterTpmFault("get_capability", banks.status(), now);
+    return;
+  }
   // Everything that borrows the old connection goes first.
   client.reset();
   guard.reset();
   tpm.emplace(std::move(opened).value());
-  // Opening a socket TCTI does not talk to the TPM; one cheap command
-  // proves it answers.
-  if (auto banks = tpm::ActivePcrBanks(*tpm); !banks.ok()) {
-    EnterTpmFault("get_capability", banks.status(), now);
-    return;
-  }
   if (Status s = OpenTpmDependents(); !s.ok()) {
     // Disk or key problems are not the TPM's fault, but nothing that needs
     // the TPM can run without them: retry on the same schedule.

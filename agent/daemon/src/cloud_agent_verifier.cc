@@ -73,11 +73,11 @@ void CloudAgent::Impl::NetworkFailure(const std::string& what, const Status& s, 
   UpdateStatus([&](CloudStatus& st) { st.verifier_error = what + ": " + s.ToString(); });
 }
 
-SteadyClock::time_point CloudAgent::Impl::RenewalDue() const {
+SteadyClock::time_point CloudAgent::Impl::RenewalDue(SteadyClock::time_point now) const {
   if (!renewal) return SteadyClock::time_point::max();
   // The deadline lives on the boot-time clock; converted afresh each time,
   // so neither wall-clock jumps nor suspend move it.
-  return SteadyClock::now() +
+  return now +
          std::chrono::duration_cast<SteadyClock::duration>(renewal->RemainingAt(channel::BootTimeNow()));
 }
 
@@ -111,7 +111,7 @@ void CloudAgent::Impl::VerifierStep(SteadyClock::time_point now) {
     spdlog::info("cloud agent: registered as {} with {}", opt.node_id, opt.verifier_url);
   }
   UpdateStatus([&](CloudStatus& s) { s.registered = true; });
-  const bool renewal_due = have_cert && now >= RenewalDue() && now >= renewal_retry_at;
+  const bool renewal_due = have_cert && now >= RenewalDue(now) && now >= renewal_retry_at;
   if (tpm_ok && (now >= next_attest || renewal_due)) {
     DoAttest(now, renewal_due);
     if (SteadyClock::now() < net_retry_at) return;
@@ -239,6 +239,8 @@ void CloudAgent::Impl::ApplyBundle(const std::string& bytes, const std::string& 
     spdlog::error("cloud agent: applying bundle: {}", verdict.status().ToString());
     return;
   }
+  // Accepted or rejected, this ETag has been judged: a 304 from now on.
+  remember_etag();
   if (verdict->accepted()) {
     const bundle::Bundle& b = *verdict->bundle;
     active_digest = b.digest;
@@ -261,7 +263,6 @@ void CloudAgent::Impl::ApplyBundle(const std::string& bytes, const std::string& 
     if (verdict->bundle) version = verdict->version();
     rejected(id, version, std::string(bundle::ReasonName(verdict->reason)), verdict->message);
   }
-  remember_etag();
 }
 
 void CloudAgent::Impl::DoSend(SteadyClock::time_point now) {
