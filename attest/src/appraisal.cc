@@ -266,7 +266,9 @@ void CheckPcrs(const Evidence& e, Verdict& v) {
 // (expected_ak_name or reference ak_name) that the computed name matches.
 // Without a pinned AK, a valid signature proves only that *some* key signed,
 // so no new state is produced and the previous one is handed back.
-void CheckCounters(const Evidence& e, const AppraisalOptions& o, bool header_ok, size_t ak_findings_end,
+// Returns whether the state was taken from this evidence (v.state is then
+// the new state, not options.previous).
+bool CheckCounters(const Evidence& e, const AppraisalOptions& o, bool header_ok, size_t ak_findings_end,
                    const std::optional<Bytes>& computed_name, Verdict& v) {
   const TpmsClockInfo& c = e.attest.clock_info;
   const Bytes* pinned = PinnedAk(o);
@@ -275,7 +277,7 @@ void CheckCounters(const Evidence& e, const AppraisalOptions& o, bool header_ok,
   const bool trusted = v.signature_valid && header_ok && ak_ok && pinned != nullptr && computed_name &&
                        *computed_name == *pinned;
   v.state = o.previous;
-  if (!trusted) return;
+  if (!trusted) return false;
   AppraisalState s;
   s.ak_name = *computed_name;
   s.clock = c.clock;
@@ -290,10 +292,10 @@ void CheckCounters(const Evidence& e, const AppraisalOptions& o, bool header_ok,
                             "cannot be compared (re-enrolled node? reset its state deliberately)");
     f.expected = HexEncode(*pinned);
     f.actual = HexEncode(o.previous->ak_name);
-    return;  // keep the previous state
+    return false;  // keep the previous state
   }
   v.state = std::move(s);
-  if (!o.previous) return;
+  if (!o.previous) return true;
   const AppraisalState& p = *o.previous;
   const size_t counter_findings = v.findings.size();
   auto num = [](uint64_t x) { return std::to_string(x); };
@@ -339,7 +341,57 @@ void CheckCounters(const Evidence& e, const AppraisalOptions& o, bool header_ok,
   if (std::any_of(v.findings.begin() + counter_findings, v.findings.end(),
                   [](const Finding& f) { return f.severity == Severity::kFail; })) {
     v.state = o.previous;
+    return false;
   }
+  return true;
+}
+
+// An offline quote proves nothing about freshness (the node chose the
+// nonce); what it can show is that it continues the TPM's history as the
+// verifier last saw it, which needs a stored state. The counters and clock
+// are compared with it in CheckCounters: within one reset cycle the TPM
+// clock never runs backwards (safe or not); across cycles resetCount orders
+// the quotes, and a lower clock is accepted only with `safe` cleared (the
+// TPM admitting a fall-back after a disorderly shutdown). An unsafe clock is
+// reported so that the operator sees how continuity was established.
+void CheckOfflineContinuity(const Evidence& e, const AppraisalOptions& o, Verdict& v) {
+  if (!o.previous) {
+    AddFinding(v, "continuity", Severity::kFail,
+               "an offline quote is appraised against the node's stored state, and there is none (no earlier "
+               "appraisal)");
+    return;
+  }
+  if (!e.attest.clock_info.safe) {
+    Finding& f = AddFinding(v, "continuity", Severity::kInfo,
+                            "the TPM reports its clock not safe (a disorderly shutdown): the offline quote is placed "
+                            "by its reset/restart counters and its clock within their cycle");
+    f.expected = "safe";
+    f.actual = "not safe";
+  }
+}
+
+// The IMA part of the new state: the single IMA log's continuation point
+// on a pass; on a failure the previous IMA state, so that the failing
+// entries are sent and appraised again next time.
+std::optional<ImaState> NextImaState(const Evidence& e, const AppraisalOptions& o,
+                                     const std::vector<internal::LogAppraisal>& logs, const Verdict& v) {
+  std::optional<ImaState> previous = o.previous ? o.previous->ima : std::nullopt;
+  if (!v.pass) return previous;
+  const internal::LogAppraisal* ima = nullptr;
+  size_t ima_logs = 0;
+  for (size_t i = 0; i < logs.size(); ++i) {
+    if (logs[i].format != EventLogFormat::kIma) continue;
+    ++ima_logs;
+    ima = &logs[i];
+    if (!logs[i].ima_next_entries) return previous;  // not replayed: cannot happen on a pass
+  }
+  if (ima_logs != 1) return std::nullopt;  // no (single) IMA log: the next one must be whole
+  const size_t index = static_cast<size_t>(ima - logs.data());
+  ImaState s;
+  s.entries = e.event_logs[index].start_entry + *ima->ima_next_entries;
+  s.reset_count = e.attest.clock_info.reset_count;
+  s.pcrs = ima->ima_next_pcrs;
+  return s;
 }
 
 Status CheckEk(const Evidence& e, const AppraisalOptions& o, Verdict& v) {
@@ -413,9 +465,10 @@ StatusOr<Verdict> internal::AppraiseDetailed(const Evidence& e, ByteView expecte
   CheckSignature(e, ak.get(), v);
   const bool header_ok = CheckAttestHeader(e, expected_nonce, v);
   CheckPcrs(e, v);
-  CheckCounters(e, o, header_ok, ak_findings_end, computed_ak_name, v);
+  const bool state_advanced = CheckCounters(e, o, header_ok, ak_findings_end, computed_ak_name, v);
+  if (o.offline) CheckOfflineContinuity(e, o, v);
   EW_RETURN_IF_ERROR(CheckEk(e, o, v));
-  std::vector<internal::LogAppraisal> logs = internal::AppraiseEventLogs(e, o.reference, v);
+  std::vector<internal::LogAppraisal> logs = internal::AppraiseEventLogs(e, o, v);
   if (o.reference != nullptr) {
     internal::AppraiseRequiredLogs(*o.reference, logs, v);
     if (o.reference->node_id && *o.reference->node_id != e.node_id) {
@@ -427,6 +480,7 @@ StatusOr<Verdict> internal::AppraiseDetailed(const Evidence& e, ByteView expecte
   }
   v.pass = std::none_of(v.findings.begin(), v.findings.end(),
                         [](const Finding& f) { return f.severity == Severity::kFail; });
+  if (state_advanced) v.state->ima = NextImaState(e, o, logs, v);
   if (logs_out != nullptr) *logs_out = std::move(logs);
   return v;
 }

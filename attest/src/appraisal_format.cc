@@ -1,4 +1,6 @@
 // Verdict text/JSON and the appraisal state's JSON form.
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "edgeward/attest/appraisal.h"
@@ -9,10 +11,63 @@ namespace {
 using json = nlohmann::json;
 
 json StateJson(const AppraisalState& s) {
-  return {{"ak_name", HexEncode(s.ak_name)},
-          {"clock", s.clock},
-          {"reset_count", s.reset_count},
-          {"restart_count", s.restart_count}};
+  json j = {{"ak_name", HexEncode(s.ak_name)},
+            {"clock", s.clock},
+            {"reset_count", s.reset_count},
+            {"restart_count", s.restart_count}};
+  if (s.ima) {
+    json pcrs = json::object();
+    for (const auto& [bank, values] : s.ima->pcrs) {
+      json b = json::object();
+      for (const auto& [pcr, value] : values) b[std::to_string(pcr)] = HexEncode(value);
+      pcrs[std::string(crypto::HashAlgName(bank))] = std::move(b);
+    }
+    j["ima"] = {{"entries", s.ima->entries}, {"reset_count", s.ima->reset_count}, {"pcrs", std::move(pcrs)}};
+  }
+  return j;
+}
+
+Status GetUnsigned(const json& j, const std::string& path, const char* key, uint64_t max, uint64_t& out) {
+  auto it = j.find(key);
+  if (it == j.end() || !it->is_number_unsigned() || it->get<uint64_t>() > max) {
+    return InvalidArgument(path + "." + key + ": missing or not an unsigned integer");
+  }
+  out = it->get<uint64_t>();
+  return Status::Ok();
+}
+
+StatusOr<ImaState> DecodeImaState(const json& j) {
+  const std::string path = "appraisal state.ima";
+  if (!j.is_object()) return InvalidArgument(path + ": not an object");
+  ImaState s;
+  uint64_t reset = 0;
+  EW_RETURN_IF_ERROR(GetUnsigned(j, path, "entries", kMaxImaStartEntry, s.entries));
+  EW_RETURN_IF_ERROR(GetUnsigned(j, path, "reset_count", UINT32_MAX, reset));
+  s.reset_count = static_cast<uint32_t>(reset);
+  auto pcrs = j.find("pcrs");
+  if (pcrs == j.end() || !pcrs->is_object()) return InvalidArgument(path + ".pcrs: missing or not an object");
+  for (const auto& [bank_name, values] : pcrs->items()) {
+    const std::string bank_path = path + ".pcrs." + bank_name;
+    auto bank = crypto::HashAlgFromName(bank_name);
+    if (!bank) return InvalidArgument(bank_path + ": unknown hash algorithm");
+    if (!values.is_object()) return InvalidArgument(bank_path + ": not an object");
+    auto& out = s.pcrs[*bank];
+    for (const auto& [index, hex] : values.items()) {
+      uint32_t pcr = 0;
+      const bool digits = !index.empty() && index.size() <= 2 &&
+                          std::all_of(index.begin(), index.end(), [](char c) { return c >= '0' && c <= '9'; });
+      if (digits) pcr = static_cast<uint32_t>(std::stoul(index));
+      if (!digits || pcr >= tpm::kNumPcrs) return InvalidArgument(bank_path + "." + index + ": not a PCR index");
+      if (!hex.is_string()) return InvalidArgument(bank_path + "." + index + ": not a string");
+      auto value = HexDecode(hex.get<std::string>());
+      if (!value.ok() || value->size() != crypto::DigestSize(*bank)) {
+        return InvalidArgument(bank_path + "." + index + ": not a " + std::string(crypto::HashAlgName(*bank)) +
+                               " digest in hex");
+      }
+      out.emplace(pcr, std::move(value).value());
+    }
+  }
+  return s;
 }
 
 // Paths come from outside and may hold bytes JSON can't carry; replace them
@@ -46,6 +101,10 @@ StatusOr<AppraisalState> DecodeAppraisalState(std::string_view text) {
   auto bytes = HexDecode(name->get<std::string>());
   if (!bytes.ok()) return InvalidArgument("appraisal state.ak_name: " + bytes.status().message());
   s.ak_name = std::move(bytes).value();
+  if (auto ima = j.find("ima"); ima != j.end()) {
+    EW_ASSIGN_OR_RETURN(ImaState is, DecodeImaState(*ima));
+    s.ima = std::move(is);
+  }
   return s;
 }
 

@@ -1,6 +1,7 @@
 // Private: the pieces of Appraise() that live in separate files.
 #pragma once
 
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -25,12 +26,19 @@ struct LogAppraisal {
   std::vector<bool> event_verified;  // per event: covered by the quote (its PCR's match point)
   std::set<uint32_t> touched_pcrs;   // PCRs its extended events go to
   std::set<uint32_t> verified_pcrs;  // PCRs whose quoted value (every quoted bank) this log explains
+  // IMA logs that replayed: how many of this log's events the quote covers
+  // in full (the next incremental log starts after them, relative to
+  // start_entry) and the running values there.
+  std::optional<size_t> ima_next_entries;
+  tpm::PcrValues ima_next_pcrs;
 };
 
-// Event logs: replay against the verified PCRs, then (when `reference`)
-// file digests against the allowed list. Fills v.log_verified; returns one
-// LogAppraisal per evidence.event_logs entry.
-std::vector<LogAppraisal> AppraiseEventLogs(const Evidence& e, const ReferenceValues* reference, Verdict& v);
+// Event logs: replay against the verified PCRs (an incremental IMA log from
+// o.previous's IMA state, or "ima_continuity" fails and
+// v.full_log_required is set), then (when o.reference) file digests
+// against the allowed list. Fills v.log_verified; returns one LogAppraisal
+// per evidence.event_logs entry.
+std::vector<LogAppraisal> AppraiseEventLogs(const Evidence& e, const AppraisalOptions& o, Verdict& v);
 
 // reference.runtime_logs: each required (format, PCR) is quoted and
 // explained by a log of that format.

@@ -41,8 +41,15 @@ StatusOr<ParsedLog> ParseOne(const EvidenceEventLog& log, const TpmlPcrSelection
 // under its lock after the quote, so there any event past its PCR's match
 // point fails. A PCR is never required to match merely because another PCR
 // did: every PCR is judged on its own.
+//
+// `start` (an incremental IMA log): the running values the log continues
+// from, per (bank, PCR); PCRs it doesn't name start from zero. Every PCR in
+// `start` is tracked even when the slice has no event for it, so an idle
+// node's empty slice must still match the quote. When the log replays,
+// out.ima_next_entries/ima_next_pcrs say where the next slice starts: the
+// earliest match point over all tracked PCRs, and the values there.
 void ReplayRuntimeLog(const ParsedLog& log, size_t log_index, const std::string& name, Verdict& v,
-                      LogAppraisal& out) {
+                      LogAppraisal& out, const tpm::PcrValues* start = nullptr) {
   const bool ima = log.format == EventLogFormat::kIma;
   struct Track {
     Bytes value;
@@ -53,6 +60,41 @@ void ReplayRuntimeLog(const ParsedLog& log, size_t log_index, const std::string&
     bool bad_digest = false;
   };
   std::map<std::pair<crypto::HashAlg, uint32_t>, Track> tracks;
+  auto start_value = [&](crypto::HashAlg bank, uint32_t pcr) {
+    if (start != nullptr) {
+      auto b = start->find(bank);
+      if (b != start->end()) {
+        auto p = b->second.find(pcr);
+        if (p != b->second.end()) return p->second;
+      }
+    }
+    return Bytes(crypto::DigestSize(bank), 0);
+  };
+  auto track = [&](crypto::HashAlg bank, uint32_t pcr,
+                   const std::map<uint32_t, Bytes>& quoted_bank) -> Track& {
+    auto [it, fresh] = tracks.try_emplace({bank, pcr});
+    Track& t = it->second;
+    if (fresh) {
+      t.value = start_value(bank, pcr);
+      auto q = quoted_bank.find(pcr);
+      if (q != quoted_bank.end()) {
+        t.quoted = &q->second;
+        if (t.value == *t.quoted) t.match_end = 0;
+      }
+    }
+    return t;
+  };
+  if (start != nullptr) {
+    for (const auto& [bank, values] : *start) {
+      auto quoted_bank = v.verified_pcrs.find(bank);
+      if (quoted_bank == v.verified_pcrs.end()) continue;
+      for (const auto& [pcr, value] : values) {
+        if (pcr >= tpm::kNumPcrs) continue;
+        out.touched_pcrs.insert(pcr);
+        track(bank, pcr, quoted_bank->second);
+      }
+    }
+  }
   for (size_t i = 0; i < log.events.size(); ++i) {
     const LogEvent& ev = log.events[i];
     if (ev.not_extended || ev.pcr >= tpm::kNumPcrs) continue;
@@ -61,16 +103,7 @@ void ReplayRuntimeLog(const ParsedLog& log, size_t log_index, const std::string&
       auto quoted_bank = v.verified_pcrs.find(bank);
       if (quoted_bank == v.verified_pcrs.end()) continue;  // a bank the quote doesn't cover
       const size_t size = crypto::DigestSize(bank);
-      auto [it, fresh] = tracks.try_emplace({bank, ev.pcr});
-      Track& t = it->second;
-      if (fresh) {
-        t.value = Bytes(size, 0);
-        auto q = quoted_bank->second.find(ev.pcr);
-        if (q != quoted_bank->second.end()) {
-          t.quoted = &q->second;
-          if (t.value == *t.quoted) t.match_end = 0;
-        }
-      }
+      Track& t = track(bank, ev.pcr, quoted_bank->second);
       if (digest.size() != size) {
         t.bad_digest = true;
         continue;
@@ -176,6 +209,62 @@ void ReplayRuntimeLog(const ParsedLog& log, size_t log_index, const std::string&
     for (const auto& [key, t] : tracks) quoted_somewhere |= key.second == pcr && t.quoted != nullptr;
     if (quoted_somewhere) out.verified_pcrs.insert(pcr);
   }
+  if (!ima || !failed_pcrs.empty()) return;
+  // Where the next incremental slice starts: every tracked PCR has reached
+  // its quoted value by `next`, so the events before it are all covered.
+  size_t next = log.events.size();
+  for (const auto& [key, t] : tracks) next = std::min(next, *t.match_end);
+  if (tracks.empty()) next = 0;  // nothing extended a quoted bank: nothing covered
+  tpm::PcrValues values;
+  for (const auto& [key, t] : tracks) {
+    const auto& [bank, pcr] = key;
+    if (*t.match_end == next) {
+      values[bank][pcr] = *t.quoted;
+      continue;
+    }
+    // This PCR matched later than `next`: its value at `next` is replayed
+    // again (rare: only a log extending several PCRs gets here).
+    Bytes value = start_value(bank, pcr);
+    for (size_t i = 0; i < next; ++i) {
+      const LogEvent& ev = log.events[i];
+      if (ev.not_extended || ev.pcr != pcr) continue;
+      auto d = ev.digests.find(bank);
+      if (d == ev.digests.end()) continue;
+      const bool violation = std::all_of(d->second.begin(), d->second.end(), [](uint8_t b) { return b == 0; });
+      crypto::ExtendInPlace(bank, value, violation ? Bytes(value.size(), 0xff) : d->second);
+    }
+    values[bank][pcr] = std::move(value);
+  }
+  out.ima_next_entries = next;
+  out.ima_next_pcrs = std::move(values);
+}
+
+// An incremental IMA log continues from the stored IMA state only if that
+// state is of this TPM reset cycle, ends exactly where the log starts, and
+// covers every bank the log is replayed in. Returns "" or why not.
+std::string ImaContinuityProblem(const Evidence& e, const EvidenceEventLog& log, const ParsedLog& parsed,
+                                 const AppraisalOptions& o, const Verdict& v) {
+  if (!o.previous || !o.previous->ima) {
+    return "the verifier holds no IMA state for this node (no passing appraisal with an IMA log in this TPM "
+           "reset cycle)";
+  }
+  const ImaState& s = *o.previous->ima;
+  const uint32_t reset = e.attest.clock_info.reset_count;
+  if (s.reset_count != reset) {
+    return "the TPM was reset since the stored IMA state (resetCount " + std::to_string(s.reset_count) + " -> " +
+           std::to_string(reset) + "): the node rebooted and its IMA log restarted";
+  }
+  if (s.entries != log.start_entry) {
+    return "the verifier has appraised " + std::to_string(s.entries) + " IMA entries, but the log starts at entry " +
+           std::to_string(log.start_entry);
+  }
+  for (HashAlg bank : parsed.banks) {
+    if (v.verified_pcrs.count(bank) && !s.pcrs.count(bank)) {
+      return "the quote covers bank " + std::string(crypto::HashAlgName(bank)) +
+             ", which the stored IMA state has no running value for";
+    }
+  }
+  return "";
 }
 
 void CheckFiles(const ParsedLog& parsed, const std::vector<bool>& verified, size_t log_index,
@@ -264,10 +353,13 @@ void ReplayWholeLog(const ParsedLog& parsed, size_t i, const std::string& name, 
 
 }  // namespace
 
-std::vector<LogAppraisal> AppraiseEventLogs(const Evidence& e, const ReferenceValues* reference, Verdict& v) {
+std::vector<LogAppraisal> AppraiseEventLogs(const Evidence& e, const AppraisalOptions& o, Verdict& v) {
+  const ReferenceValues* reference = o.reference;
   std::vector<LogAppraisal> results(e.event_logs.size());
   v.log_verified.assign(e.event_logs.size(), false);
   const TpmlPcrSelection& sel = e.attest.quote.pcr_select;
+  const size_t ima_logs = static_cast<size_t>(std::count_if(
+      e.event_logs.begin(), e.event_logs.end(), [](const EvidenceEventLog& l) { return l.format == EventLogFormat::kIma; }));
   for (size_t i = 0; i < e.event_logs.size(); ++i) {
     const EvidenceEventLog& log = e.event_logs[i];
     LogAppraisal& out = results[i];
@@ -289,10 +381,26 @@ std::vector<LogAppraisal> AppraiseEventLogs(const Evidence& e, const ReferenceVa
       continue;
     }
     const size_t first_finding = v.findings.size();
+    const tpm::PcrValues* start = nullptr;
+    if (log.start_entry > 0) {
+      std::string problem = ima_logs > 1 ? "an incremental IMA log must be the evidence's only IMA log"
+                                         : ImaContinuityProblem(e, log, out.log, o, v);
+      if (!problem.empty()) {
+        Finding& f = AddFinding(v, "ima_continuity", Severity::kFail,
+                                name + " is incremental (starts at entry " + std::to_string(log.start_entry) +
+                                    ") but cannot continue from the stored state: " + problem +
+                                    "; the full log is required");
+        f.log_index = i;
+        out.event_verified.assign(out.log.events.size(), false);
+        v.full_log_required = true;
+        continue;
+      }
+      start = &o.previous->ima->pcrs;
+    }
     if (log.format == EventLogFormat::kUefi) {
       ReplayWholeLog(out.log, i, name, v, out);
     } else {
-      ReplayRuntimeLog(out.log, i, name, v, out);
+      ReplayRuntimeLog(out.log, i, name, v, out, start);
     }
     const bool extends_quoted_bank = std::any_of(out.log.events.begin(), out.log.events.end(), [&](const LogEvent& ev) {
       return !ev.not_extended && std::any_of(ev.digests.begin(), ev.digests.end(), [&](const auto& d) {

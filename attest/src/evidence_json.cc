@@ -159,7 +159,7 @@ Status DecodeLogs(const json& logs, Evidence& e) {
     const std::string path = std::string(kPath) + "[" + std::to_string(i) + "]";
     const json& l = logs[i];
     if (!l.is_object()) return FieldError(path, std::string("expected an object, got ") + TypeName(l));
-    EW_RETURN_IF_ERROR(OnlyKeys(l, path, {"format", "encoding", "data", "template_hash_alg"}));
+    EW_RETURN_IF_ERROR(OnlyKeys(l, path, {"format", "encoding", "data", "template_hash_alg", "start_entry"}));
     EvidenceEventLog log;
     EW_ASSIGN_OR_RETURN(const std::string* format, StringMember(l, path, "format", true, 16));
     auto f = EventLogFormatFromName(*format);
@@ -188,6 +188,13 @@ Status DecodeLogs(const json& logs, Evidence& e) {
       auto alg = crypto::HashAlgFromName(*tha);
       if (!alg) return FieldError(Join(path, "template_hash_alg"), "unknown hash '" + *tha + "'");
       log.template_hash_alg = *alg;
+    }
+    if (auto se = l.find("start_entry"); se != l.end()) {
+      if (log.format != EventLogFormat::kIma) return FieldError(Join(path, "start_entry"), "only allowed for ima logs");
+      if (!se->is_number_unsigned() || se->get<uint64_t>() > kMaxImaStartEntry) {
+        return FieldError(Join(path, "start_entry"), "expected an unsigned integer up to 2^53-1");
+      }
+      log.start_entry = se->get<uint64_t>();
     }
     e.event_logs.push_back(std::move(log));
   }
@@ -366,6 +373,12 @@ StatusOr<std::string> EncodeEvidence(const Evidence& e, int indent) {
       l["data"] = Base64Encode(AsBytes(log.data));
     }
     if (log.template_hash_alg) l["template_hash_alg"] = std::string(crypto::HashAlgName(*log.template_hash_alg));
+    if (log.start_entry != 0) {
+      if (log.format != EventLogFormat::kIma || log.start_entry > kMaxImaStartEntry) {
+        return InvalidArgument("evidence.event_logs: start_entry is only for ima logs, up to 2^53-1");
+      }
+      l["start_entry"] = log.start_entry;
+    }
     logs.push_back(std::move(l));
   }
   doc["event_logs"] = std::move(logs);

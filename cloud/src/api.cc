@@ -189,18 +189,22 @@ StatusOr<ChallengeRequest> DecodeChallengeRequest(std::string_view text) {
 }
 
 std::string EncodeChallenge(const Challenge& m) {
-  return Dump({{"nonce_id", m.nonce_id}, {"nonce", Base64Encode(m.nonce)}, {"expires_at", m.expires_at}});
+  json j = {{"nonce_id", m.nonce_id}, {"nonce", Base64Encode(m.nonce)}, {"expires_at", m.expires_at}};
+  if (m.ima_offset != 0) j["ima_offset"] = m.ima_offset;
+  return Dump(j);
 }
 
 StatusOr<Challenge> DecodeChallenge(std::string_view text) {
   EW_ASSIGN_OR_RETURN(json j, ParseObject(text, "challenge", kMaxBodyBytes));
   ObjectReader r(j, "challenge");
-  EW_RETURN_IF_ERROR(r.OnlyKeys({"nonce_id", "nonce", "expires_at"}));
+  EW_RETURN_IF_ERROR(r.OnlyKeys({"nonce_id", "nonce", "expires_at", "ima_offset"}));
   Challenge m;
   EW_ASSIGN_OR_RETURN(m.nonce_id, IdField(r, "nonce_id"));
   EW_ASSIGN_OR_RETURN(m.nonce, r.Base64("nonce", attest::kMaxNonceBytes));
   if (m.nonce.empty()) return FieldError(r.Path("nonce"), "must not be empty");
   EW_ASSIGN_OR_RETURN(m.expires_at, r.Int("expires_at"));
+  EW_ASSIGN_OR_RETURN(m.ima_offset, r.Uint("ima_offset", false));
+  if (m.ima_offset > attest::kMaxImaStartEntry) return FieldError(r.Path("ima_offset"), "larger than 2^53-1");
   return m;
 }
 
@@ -246,13 +250,15 @@ std::string EncodeVerdictResponse(const VerdictResponse& m) {
     j["client_cert_pem"] = *m.client_cert_pem;
     j["cert_expires_at"] = m.cert_expires_at;
   }
+  if (m.ima_offset != 0) j["ima_offset"] = m.ima_offset;
   return Dump(j);
 }
 
 StatusOr<VerdictResponse> DecodeVerdictResponse(std::string_view text) {
   EW_ASSIGN_OR_RETURN(json j, ParseObject(text, "verdict", kMaxBodyBytes));
   ObjectReader r(j, "verdict");
-  EW_RETURN_IF_ERROR(r.OnlyKeys({"verdict_id", "pass", "offline", "findings", "client_cert_pem", "cert_expires_at"}));
+  EW_RETURN_IF_ERROR(
+      r.OnlyKeys({"verdict_id", "pass", "offline", "findings", "client_cert_pem", "cert_expires_at", "ima_offset"}));
   VerdictResponse m;
   EW_ASSIGN_OR_RETURN(m.verdict_id, IdField(r, "verdict_id"));
   EW_ASSIGN_OR_RETURN(m.pass, r.Bool("pass"));
@@ -267,6 +273,8 @@ StatusOr<VerdictResponse> DecodeVerdictResponse(std::string_view text) {
     m.client_cert_pem = std::move(pem);
     EW_ASSIGN_OR_RETURN(m.cert_expires_at, r.Int("cert_expires_at"));
   }
+  EW_ASSIGN_OR_RETURN(m.ima_offset, r.Uint("ima_offset", false));
+  if (m.ima_offset > attest::kMaxImaStartEntry) return FieldError(r.Path("ima_offset"), "larger than 2^53-1");
   return m;
 }
 
@@ -384,7 +392,7 @@ StatusOr<EventBatch> DecodeEventBatch(std::string_view text) {
     EW_ASSIGN_OR_RETURN(int64_t prio, e.Int("priority"));
     if (prio < 0 || prio > 2) return FieldError(e.Path("priority"), "expected 0 (attestation), 1 (event) or 2 (telemetry)");
     msg.priority = static_cast<int>(prio);
-    EW_ASSIGN_OR_RETURN(msg.sealed, e.Base64("sealed", kMaxSealedEventBytes));
+    EW_ASSIGN_OR_RETURN(msg.sealed, e.Base64("sealed", prio == 0 ? kMaxSealedReportBytes : kMaxSealedEventBytes));
     m.messages.push_back(std::move(msg));
   }
   return m;
@@ -466,14 +474,19 @@ StatusOr<VerifierInfo> DecodeVerifierInfo(std::string_view text) {
   return m;
 }
 
-std::string EncodeErrorResponse(const ErrorResponse& m) { return Dump({{"error", m.error}}); }
+std::string EncodeErrorResponse(const ErrorResponse& m) {
+  json j = {{"error", m.error}};
+  if (m.full_log_required) j["full_log_required"] = true;
+  return Dump(j);
+}
 
 StatusOr<ErrorResponse> DecodeErrorResponse(std::string_view text) {
   EW_ASSIGN_OR_RETURN(json j, ParseObject(text, "error_response", kMaxBodyBytes));
   ObjectReader r(j, "error_response");
-  EW_RETURN_IF_ERROR(r.OnlyKeys({"error"}));
+  EW_RETURN_IF_ERROR(r.OnlyKeys({"error", "full_log_required"}));
   ErrorResponse m;
   EW_ASSIGN_OR_RETURN(m.error, r.String("error", 65536));
+  EW_ASSIGN_OR_RETURN(m.full_log_required, r.Bool("full_log_required", false));
   return m;
 }
 

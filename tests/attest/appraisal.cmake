@@ -30,3 +30,8 @@ edgeward_add_test(appraisal_interop_test
 edgeward_add_test(appraisal_logs_test
   SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/appraisal_logs_test.cc
   LIBS edgeward::attest OpenSSL::Crypto)
+
+# Incremental IMA appraisal and offline continuity, on software-signed evidence.
+edgeward_add_test(appraisal_ima_test
+  SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/appraisal_ima_test.cc
+  LIBS edgeward::attest OpenSSL::Crypto)

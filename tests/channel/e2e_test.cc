@@ -16,6 +16,8 @@
 #include "edgeward/channel/cloud_client.h"
 #include "edgeward/channel/spool_key.h"
 #include "edgeward/cloud/verifier.h"
+#include "edgeward/tpm/pcr.h"
+#include "eventlog_test_util.h"
 #include "swtpm.h"
 
 namespace edgeward::channel {
@@ -71,13 +73,13 @@ class ChannelE2e : public ::testing::Test {
   }
 
   // Reference values for group "default" from a known-good quote (admin).
-  void PublishReference() {
+  void PublishReference(const std::string& ima_log = "") {
     attest_node::CollectOptions co;
     co.state_dir = node_.path();
     co.nonce = Bytes(32, 0x11);
     co.node_id = "edge-1";
     co.uefi_log_path = node_.path() + "/no-uefi-log";
-    co.ima_log_path = node_.path() + "/no-ima-log";
+    co.ima_log_path = ima_log.empty() ? node_.path() + "/no-ima-log" : ima_log;
     auto ev = attest_node::CollectEvidence(*tpm_, co);
     ASSERT_TRUE(ev.ok()) << ev.status().ToString();
     auto ref = attest::ReferenceFromEvidence(*ev);
@@ -88,6 +90,24 @@ class ChannelE2e : public ::testing::Test {
     caller.cert_cn = "admin:admin";
     auto reply = server_->service().PutReference("default", attest::FormatReferenceValues(*ref), caller);
     ASSERT_EQ(reply.status, 200) << reply.body;
+  }
+
+  // Appends `n` IMA entries to `path` and extends them into PCR 10, as the
+  // kernel does (a fresh log when `fresh`).
+  void MeasureIma(const std::string& path, int n, bool fresh = false) {
+    static const char* const kFiles[] = {"/usr/bin/sensor", "/etc/sensor.yaml", "/usr/lib/libc.so.6"};
+    std::string log;
+    if (!fresh) {
+      auto old = ReadFileToString(path, 1 << 20);
+      if (old.ok()) log = *old;
+    }
+    for (int i = 0; i < n; ++i) {
+      const std::string file = kFiles[i % 3];
+      auto e = attest::testutil::ImaLine("ima-ng", "sha256", crypto::Digest(crypto::HashAlg::kSha256, AsBytes(file)), file);
+      ASSERT_TRUE(tpm::ExtendPcr(*tpm_, 10, attest::testutil::ImaExtendValue(e)).ok());
+      log += e.line + "\n";
+    }
+    ASSERT_TRUE(WriteFileAtomic(path, AsBytes(log), 0600).ok());
   }
 
   testing::TempDir dir_;
@@ -200,6 +220,83 @@ TEST_F(ChannelE2e, RegisterAttestThenTenThousandSpooledEventsArriveOnceAfterAnOu
   std::printf("wire: %llu bytes in %llu batches for %d events (%.1f bytes/event)\n",
               static_cast<unsigned long long>(sent->wire_bytes), static_cast<unsigned long long>(sent->batches),
               kTotal, static_cast<double>(sent->wire_bytes) / kTotal);
+}
+
+// The client side of incremental IMA and offline reports: a second
+// attestation sends only the new entries; a quote taken during an outage
+// goes to the spool and, delivered later, is appraised for continuity; after
+// a reboot the client resends the whole log when the verifier asks.
+TEST_F(ChannelE2e, IncrementalImaOfflineReportAndFullLogAfterReboot) {
+  const std::string ima = node_.path() + "/ima.log";
+  MeasureIma(ima, 30);
+  auto spool_key = LoadOrCreateSpoolKey(node_.path() + "/spool", &*tpm_);
+  ASSERT_TRUE(spool_key.ok()) << spool_key.status().ToString();
+  auto identity = NodeIdentity::LoadOrCreate(node_.path() + "/tls", spool_key->key.view());
+  ASSERT_TRUE(identity.ok()) << identity.status().ToString();
+  auto signing = crypto::Ed25519SigningKey::Generate();
+  ASSERT_TRUE(signing.ok());
+  auto https = HttpsClient::Create(Https());
+  ASSERT_TRUE(https.ok());
+  CloudClientOptions co = Client();
+  co.ima_log_path = ima;
+  CloudClient client(co, std::move(*https), *tpm_, *identity, *signing);
+  ASSERT_TRUE(client.Register().ok());
+  PublishReference(ima);
+
+  auto first = client.Attest();
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  ASSERT_TRUE(first->pass);
+  EXPECT_EQ(client.ima_offset(), 30u);
+  const size_t full_bytes = client.last_evidence_bytes();
+  MeasureIma(ima, 2);
+  auto second = client.Attest();
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  EXPECT_TRUE(second->pass);
+  EXPECT_EQ(client.ima_offset(), 32u);
+  const size_t inc_bytes = client.last_evidence_bytes();
+  EXPECT_LT(inc_bytes + 28 * 100, full_bytes);
+  std::printf("evidence: %zu bytes with 30 IMA entries, %zu bytes with the 2 new ones\n", full_bytes, inc_bytes);
+  EXPECT_EQ(client.full_log_retries(), 0u);
+
+  // Outage: the quote goes to the spool, labelled offline.
+  auto info = client.FetchVerifierInfo();
+  ASSERT_TRUE(info.ok());
+  server_.reset();
+  MeasureIma(ima, 1);
+  SpoolOptions so;
+  so.dir = node_.path() + "/spool";
+  auto spool = Spool::Open(so, std::move(spool_key->key));
+  ASSERT_TRUE(spool.ok()) << spool.status().ToString();
+  auto queued = client.AttestOffline(**spool);
+  ASSERT_TRUE(queued.ok()) << queued.status().ToString();
+  EXPECT_EQ((*spool)->stats().live_records, 1u);
+  StartVerifier();
+  auto sent = client.SendEvents(**spool, *info);
+  ASSERT_TRUE(sent.ok()) << sent.status().ToString();
+  EXPECT_EQ(sent->sent, 1u);
+  EXPECT_EQ(sent->rejected, 0u);
+  auto history = server_->service().storage().ListVerdicts("edge-1", 10);
+  ASSERT_TRUE(history.ok());
+  ASSERT_EQ(history->size(), 3u);
+  EXPECT_TRUE((*history)[0].offline);
+  EXPECT_TRUE((*history)[0].pass) << (*history)[0].summary;
+  auto node = server_->service().storage().GetNode("edge-1");
+  ASSERT_TRUE(node.ok() && *node);
+  EXPECT_EQ((*node)->last_verdict_at, (*history)[1].time);  // still the fresh one
+
+  // Reboot: a new IMA log, longer than the old offset; the verifier asks
+  // for the whole log and the client sends it.
+  tpm_.reset();
+  ASSERT_TRUE(swtpm_->Restart().ok());
+  auto t = tpm::Tpm::Open(swtpm_->tcti());
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  tpm_.emplace(std::move(*t));  // same object address: the client's reference stays valid
+  MeasureIma(ima, 40, /*fresh=*/true);
+  auto after = client.Attest();
+  ASSERT_TRUE(after.ok()) << after.status().ToString();
+  EXPECT_TRUE(after->pass) << (after->findings.empty() ? "" : after->findings[0].message);
+  EXPECT_EQ(client.full_log_retries(), 1u);
+  EXPECT_EQ(client.ima_offset(), 40u);
 }
 
 }  // namespace

@@ -2,14 +2,20 @@
 
 #include <httplib.h>
 #include <openssl/pem.h>
+#include <unistd.h>
+
+#include <cerrno>
 
 #include "edgeward/attest_node/collect.h"
+#include "edgeward/base/errno_status.h"
 #include "edgeward/base/file.h"
 #include "edgeward/cloud/ca.h"
 #include "edgeward/crypto/openssl_ptr.h"
 #include "edgeward/crypto/x509.h"
 #include "edgeward/tpm/ak.h"
 #include "edgeward/tpm/credential.h"
+#include "edgeward/tpm/pcr.h"
+#include "eventlog_test_util.h"
 
 namespace edgeward::cloud::testing {
 
@@ -74,6 +80,7 @@ StatusOr<std::unique_ptr<TestNode>> TestNode::Create(std::string node_id) {
   n->signing_.emplace(std::move(signing));
   EW_ASSIGN_OR_RETURN(n->tls_key_pem_, GenerateKeyPem());
   EW_ASSIGN_OR_RETURN(n->tls_spki_, SpkiDerOfKeyPem(n->tls_key_pem_));
+  n->ima_log_path_ = n->state_.path() + "/ima.log";
   return n;
 }
 
@@ -103,14 +110,39 @@ StatusOr<Bytes> TestNode::Activate(const RegisterChallenge& challenge) {
   return Bytes(secret.begin(), secret.end());
 }
 
-StatusOr<attest::Evidence> TestNode::Collect(ByteView qualifying_data) {
+StatusOr<attest::Evidence> TestNode::Collect(ByteView qualifying_data, uint64_t ima_start) {
   attest_node::CollectOptions o;
   o.state_dir = state_.path();
   o.nonce.assign(qualifying_data.begin(), qualifying_data.end());
   o.node_id = node_id_;
   o.uefi_log_path = state_.path() + "/no-uefi-log";
-  o.ima_log_path = state_.path() + "/no-ima-log";
+  o.ima_log_path = ima_log_path_;  // absent until MeasureIma: no IMA log
+  o.ima_start_entry = ima_start;
   return attest_node::CollectEvidence(*tpm_, o);
+}
+
+Status TestNode::MeasureIma(const std::string& path, const std::string& content) {
+  auto e = attest::testutil::ImaLine("ima-ng", "sha256", crypto::Digest(crypto::HashAlg::kSha256, AsBytes(path + content)),
+                                     path);
+  EW_RETURN_IF_ERROR(tpm::ExtendPcr(*tpm_, 10, attest::testutil::ImaExtendValue(e)));
+  std::string log;
+  if (ima_entries_ > 0) {
+    EW_ASSIGN_OR_RETURN(log, ReadFileToString(ima_log_path_, 64u << 20));
+  }
+  log += e.line + "\n";
+  EW_RETURN_IF_ERROR(WriteFileAtomic(ima_log_path_, AsBytes(log), 0600));
+  ++ima_entries_;
+  return Status::Ok();
+}
+
+Status TestNode::Reboot() {
+  tpm_.reset();
+  EW_RETURN_IF_ERROR(swtpm_->Restart());
+  EW_ASSIGN_OR_RETURN(tpm::Tpm t, tpm::Tpm::Open(swtpm_->tcti()));
+  tpm_ = std::make_unique<tpm::Tpm>(std::move(t));
+  if (::unlink(ima_log_path_.c_str()) != 0 && errno != ENOENT) return EW_ERRNO("unlink", ima_log_path_);
+  ima_entries_ = 0;
+  return Status::Ok();
 }
 
 }  // namespace edgeward::cloud::testing

@@ -52,8 +52,18 @@ class TestNode {
   StatusOr<RegisterRequest> MakeRegisterRequest(tpm::EkPreference ek = tpm::EkPreference::kAuto);
   // TPM2_ActivateCredential on the verifier's challenge.
   StatusOr<Bytes> Activate(const RegisterChallenge& challenge);
-  // Evidence over `qualifying_data` (collect: EK, AK, quote).
-  StatusOr<attest::Evidence> Collect(ByteView qualifying_data);
+  // Evidence over `qualifying_data` (collect: EK, AK, quote), with the IMA
+  // log (when MeasureIma was called) from entry `ima_start` on.
+  StatusOr<attest::Evidence> Collect(ByteView qualifying_data, uint64_t ima_start = 0);
+
+  // IMA as the kernel keeps it: one ima-ng line appended to a log in the
+  // state dir and its template hash extended into PCR 10 (sha1, sha256).
+  Status MeasureIma(const std::string& path, const std::string& content = "");
+  size_t ima_entries() const { return ima_entries_; }
+  const std::string& ima_log_path() const { return ima_log_path_; }
+  // A power cycle: swtpm restarted (TPM2_Startup(CLEAR): resetCount + 1,
+  // PCRs back to zero) and, as after a reboot, a new empty IMA log.
+  Status Reboot();
 
  private:
   TestNode() = default;
@@ -64,6 +74,8 @@ class TestNode {
   std::optional<crypto::Ed25519SigningKey> signing_;
   std::string tls_key_pem_;
   Bytes tls_spki_;
+  std::string ima_log_path_;
+  size_t ima_entries_ = 0;
 };
 
 }  // namespace edgeward::cloud::testing

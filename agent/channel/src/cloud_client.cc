@@ -5,6 +5,7 @@
 
 #include "edgeward/attest_node/collect.h"
 #include "edgeward/cloud/events.h"
+#include "edgeward/crypto/random.h"
 #include "edgeward/crypto/x509.h"
 #include "edgeward/tpm/ak.h"
 #include "edgeward/tpm/credential.h"
@@ -79,30 +80,70 @@ Status CloudClient::Register() {
   return done.status();
 }
 
-StatusOr<cloud::VerdictResponse> CloudClient::Attest() {
-  std::string creq = cloud::EncodeChallengeRequest({options_.node_id});
-  EW_ASSIGN_OR_RETURN(HttpResponse cr, Call("/challenge", &creq, 201));
-  EW_ASSIGN_OR_RETURN(cloud::Challenge challenge, cloud::DecodeChallenge(cr.body));
+attest_node::CollectOptions CloudClient::CollectOptionsFor(Bytes nonce, uint64_t ima_start) const {
   attest_node::CollectOptions co;
   co.state_dir = options_.state_dir;
-  co.nonce = cloud::QuoteQualifyingData(challenge.nonce, identity_.spki_der());
+  co.nonce = std::move(nonce);
   co.node_id = options_.node_id;
+  co.ima_start_entry = ima_start;
   if (!options_.uefi_log_path.empty()) co.uefi_log_path = options_.uefi_log_path;
   if (!options_.ima_log_path.empty()) co.ima_log_path = options_.ima_log_path;
-  cloud::EvidenceSubmission sub;
-  EW_ASSIGN_OR_RETURN(sub.evidence, attest_node::CollectEvidence(tpm_, co));
-  sub.nonce_id = challenge.nonce_id;
-  sub.tls_public_key_spki_der = identity_.spki_der();
-  EW_ASSIGN_OR_RETURN(sub.csr_pem, identity_.CreateCsr(options_.node_id));
-  EW_ASSIGN_OR_RETURN(std::string body, cloud::EncodeEvidenceSubmission(sub));
-  EW_ASSIGN_OR_RETURN(HttpResponse r, Call("/evidence", &body, 200));
-  EW_ASSIGN_OR_RETURN(cloud::VerdictResponse verdict, cloud::DecodeVerdictResponse(r.body));
-  if (verdict.pass && verdict.client_cert_pem) {
-    EW_RETURN_IF_ERROR(identity_.StoreCertificate(*verdict.client_cert_pem));
-    EW_ASSIGN_OR_RETURN(crypto::SecureBytes key, identity_.PrivateKeyPem());
-    https_.SetClientCertificate(*verdict.client_cert_pem, std::move(key));
+  return co;
+}
+
+StatusOr<cloud::VerdictResponse> CloudClient::Attest() {
+  // At most two rounds: the second, with the whole IMA log, only when the
+  // verifier can't continue the incremental one (the node rebooted, or the
+  // verifier's state moved on).
+  for (int round = 0;; ++round) {
+    std::string creq = cloud::EncodeChallengeRequest({options_.node_id});
+    EW_ASSIGN_OR_RETURN(HttpResponse cr, Call("/challenge", &creq, 201));
+    EW_ASSIGN_OR_RETURN(cloud::Challenge challenge, cloud::DecodeChallenge(cr.body));
+    const uint64_t ima_start = round == 0 ? challenge.ima_offset : 0;
+    cloud::EvidenceSubmission sub;
+    EW_ASSIGN_OR_RETURN(sub.evidence,
+                        attest_node::CollectEvidence(
+                            tpm_, CollectOptionsFor(cloud::QuoteQualifyingData(challenge.nonce, identity_.spki_der()),
+                                                    ima_start)));
+    sub.nonce_id = challenge.nonce_id;
+    sub.tls_public_key_spki_der = identity_.spki_der();
+    EW_ASSIGN_OR_RETURN(sub.csr_pem, identity_.CreateCsr(options_.node_id));
+    EW_ASSIGN_OR_RETURN(std::string body, cloud::EncodeEvidenceSubmission(sub));
+    last_evidence_bytes_ = body.size();
+    const std::string url = options_.base_url + std::string(cloud::kApiPrefix) + "/evidence";
+    EW_ASSIGN_OR_RETURN(HttpResponse r, https_.Post(url, body, "application/json"));
+    if (r.status == 409 && ima_start > 0) {
+      auto e = cloud::DecodeErrorResponse(r.body);
+      if (e.ok() && e->full_log_required) {
+        ++full_log_retries_;
+        continue;
+      }
+    }
+    if (r.status != 200) return HttpError("/evidence", r);
+    EW_ASSIGN_OR_RETURN(cloud::VerdictResponse verdict, cloud::DecodeVerdictResponse(r.body));
+    ima_offset_ = verdict.ima_offset;
+    if (verdict.pass && verdict.client_cert_pem) {
+      EW_RETURN_IF_ERROR(identity_.StoreCertificate(*verdict.client_cert_pem));
+      EW_ASSIGN_OR_RETURN(crypto::SecureBytes key, identity_.PrivateKeyPem());
+      https_.SetClientCertificate(*verdict.client_cert_pem, std::move(key));
+    }
+    return verdict;
   }
-  return verdict;
+}
+
+StatusOr<SpoolMessage> CloudClient::AttestOffline(Spool& spool) {
+  // The node's own nonce: it proves nothing about freshness (the verifier
+  // knows), but makes each offline quote distinct.
+  EW_ASSIGN_OR_RETURN(crypto::SecureBytes nonce, crypto::RandomBytes(cloud::kChallengeNonceBytes));
+  cloud::EvidenceSubmission sub;
+  sub.offline = true;
+  EW_ASSIGN_OR_RETURN(sub.evidence,
+                      attest_node::CollectEvidence(tpm_, CollectOptionsFor(Bytes(nonce.begin(), nonce.end()),
+                                                                           ima_offset_)));
+  sub.tls_public_key_spki_der = identity_.spki_der();
+  EW_ASSIGN_OR_RETURN(std::string body, cloud::EncodeEvidenceSubmission(sub));
+  last_evidence_bytes_ = body.size();
+  return spool.Append(Priority::kAttestation, AsBytes(body));
 }
 
 StatusOr<cloud::EventBatch> CloudClient::SealBatch(const std::vector<SpoolMessage>& msgs,

@@ -119,7 +119,22 @@ StatusOr<attest::Evidence> CollectEvidence(tpm::Tpm& tpm, const CollectOptions& 
     EW_ASSIGN_OR_RETURN(ev.ek_certificate_pem, cert.ToPem());
     ev.has_ek = true;
   }
-  for (auto& [meta, parsed] : logs) ev.event_logs.push_back(std::move(meta));
+  for (auto& [meta, parsed] : logs) {
+    if (meta.format == attest::EventLogFormat::kIma && o.ima_start_entry > 0 &&
+        o.ima_start_entry <= parsed.events.size()) {
+      // Only the entries after those the verifier has appraised. The cut
+      // is at a line boundary: the parser accepted the whole text, so each
+      // entry is one '\n'-terminated line (a last line may lack it).
+      size_t pos = 0;
+      for (uint64_t n = 0; n < o.ima_start_entry && pos != std::string::npos; ++n) {
+        pos = meta.data.find('\n', pos);
+        if (pos != std::string::npos) ++pos;
+      }
+      meta.data.erase(0, pos == std::string::npos ? meta.data.size() : pos);
+      meta.start_entry = o.ima_start_entry;
+    }
+    ev.event_logs.push_back(std::move(meta));
+  }
   EW_RETURN_IF_ERROR(attest::DecodeEvidenceWire(ev));
   return ev;
 }

@@ -42,10 +42,17 @@ HttpReply Service::IssueChallenge(std::string_view body, const Caller& caller) {
   if (!nonce.ok() || !id.ok()) return ErrorFromStatus(nonce.ok() ? id.status() : nonce.status());
   const int64_t now = NowSeconds();
   ChallengeRecord rec{*id, req->node_id, Bytes(nonce->begin(), nonce->end()), now + impl_->config.nonce_lifetime.count()};
+  // Where the node's IMA log should start: the stored state's continuation
+  // point. Only a hint: the evidence is judged against the state as it is
+  // when it arrives (a mismatch asks for the full log).
+  auto state = impl_->LoadState(req->node_id);
+  if (!state.ok()) return ErrorFromStatus(state.status());
   if (Status s = impl_->storage->PutChallenge(rec); !s.ok()) return ErrorFromStatus(s);
   // Opportunistic cleanup; a failure here does not affect this challenge.
   if (now % 16 == 0) (void)impl_->storage->PruneExpired(now - 3600);
-  return Json(201, EncodeChallenge({rec.nonce_id, rec.nonce, rec.expires_at}));
+  Challenge out{rec.nonce_id, rec.nonce, rec.expires_at};
+  out.ima_offset = ImaOffset(*state);
+  return Json(201, EncodeChallenge(out));
 }
 
 HttpReply Service::SubmitEvidence(std::string_view body, const Caller& caller) {
@@ -88,63 +95,92 @@ HttpReply Service::SubmitEvidence(std::string_view body, const Caller& caller) {
   auto node = impl_->storage->GetNode(node_id);
   if (!node.ok()) return ErrorFromStatus(node.status());
   if (auto refusal = CheckNodeMayAttest(*node, node_id)) return *refusal;
+  auto out = impl_->AppraiseAndRecord(**node, *sub, expected_nonce, now);
+  if (!out.ok()) return ErrorFromStatus(out.status());
+  if (out->full_log_required && !sub->offline) {
+    // Nothing is recorded: the evidence was not appraised. The node asks
+    // for a new challenge and sends its whole IMA log (docs/api.md).
+    ErrorResponse e;
+    e.error = "full IMA log required: " + out->reason;
+    e.full_log_required = true;
+    return Json(409, EncodeErrorResponse(e));
+  }
+  return Json(200, EncodeVerdictResponse(out->response));
+}
 
-  auto ref = impl_->Reference(NodeGroup(**node));
-  if (!ref.ok()) return ErrorFromStatus(ref.status());
-  auto prev_text = impl_->storage->GetAppraisalState(node_id);
-  if (!prev_text.ok()) return ErrorFromStatus(prev_text.status());
+uint64_t ImaOffset(const std::optional<attest::AppraisalState>& state) {
+  return state && state->ima ? state->ima->entries : 0;
+}
+
+StatusOr<std::optional<attest::AppraisalState>> Service::Impl::LoadState(const std::string& node_id) {
+  EW_ASSIGN_OR_RETURN(std::optional<std::string> text, storage->GetAppraisalState(node_id));
+  if (!text) return std::optional<attest::AppraisalState>();
+  auto state = attest::DecodeAppraisalState(*text);
+  if (!state.ok()) return Internal("stored appraisal state of '" + node_id + "': " + state.status().message());
+  return std::optional<attest::AppraisalState>(std::move(state).value());
+}
+
+StatusOr<AppraisalOutcome> Service::Impl::AppraiseAndRecord(const NodeRecord& node, const EvidenceSubmission& sub,
+                                                            ByteView expected_nonce, int64_t now) {
+  const std::string& node_id = node.id;
+  EW_ASSIGN_OR_RETURN(std::shared_ptr<const attest::ReferenceValues> ref, Reference(NodeGroup(node)));
+  EW_ASSIGN_OR_RETURN(std::optional<attest::AppraisalState> previous, LoadState(node_id));
 
   attest::AppraisalOptions opts;
-  opts.reference = ref->get();
-  opts.expected_ak_name = (*node)->ak_name;
-  if (*prev_text) {
-    auto prev = attest::DecodeAppraisalState(**prev_text);
-    if (!prev.ok()) return ErrorFromStatus(Internal("stored appraisal state: " + prev.status().message()));
-    opts.previous = std::move(prev).value();
+  opts.reference = ref.get();
+  opts.expected_ak_name = node.ak_name;
+  opts.previous = previous;
+  opts.offline = sub.offline;
+  EW_ASSIGN_OR_RETURN(attest::Verdict verdict, attest::Appraise(sub.evidence, expected_nonce, opts));
+  AppraisalOutcome out;
+  if (verdict.full_log_required && !sub.offline) {
+    out.full_log_required = true;
+    for (const auto& f : verdict.findings) {
+      if (f.check == "ima_continuity") out.reason = f.message;
+    }
+    return out;
   }
-  auto verdict = attest::Appraise(sub->evidence, expected_nonce, opts);
-  if (!verdict.ok()) return ErrorFromStatus(verdict.status());
-  if (!*ref) {
+  if (!ref) {
     // Without reference values nothing says what software should run: the
     // quote may be authentic, but it can't pass.
     attest::Finding f;
     f.check = "reference_values";
-    f.message = "no reference values for group '" + NodeGroup(**node) + "'";
-    verdict->findings.push_back(std::move(f));
-    verdict->pass = false;
+    f.message = "no reference values for group '" + NodeGroup(node) + "'";
+    verdict.findings.push_back(std::move(f));
+    verdict.pass = false;
+    // Appraise advanced the IMA state on its own pass; without one, the
+    // entries must be appraised again.
+    if (verdict.state) verdict.state->ima = previous ? previous->ima : std::nullopt;
   }
 
-  VerdictResponse out;
-  auto vid = RandomId();
-  if (!vid.ok()) return ErrorFromStatus(vid.status());
-  out.verdict_id = *vid;
-  out.pass = verdict->pass;
-  out.offline = sub->offline;
-  out.findings = verdict->findings;
+  VerdictResponse& resp = out.response;
+  EW_ASSIGN_OR_RETURN(resp.verdict_id, RandomId());
+  resp.pass = verdict.pass;
+  resp.offline = sub.offline;
+  resp.findings = verdict.findings;
+  resp.ima_offset = ImaOffset(verdict.state);
 
   VerdictRecord rec;
-  rec.id = out.verdict_id;
+  rec.id = resp.verdict_id;
   rec.node_id = node_id;
   rec.time = now;
-  rec.pass = verdict->pass;
-  rec.offline = sub->offline;
-  rec.summary = FirstFailure(*verdict, &rec.failures);
-  rec.verdict_json = attest::FormatVerdictJson(*verdict, -1);
+  rec.pass = verdict.pass;
+  rec.offline = sub.offline;
+  rec.summary = FirstFailure(verdict, &rec.failures);
+  rec.verdict_json = attest::FormatVerdictJson(verdict, -1);
   std::optional<std::string> new_state;
-  if (verdict->state) new_state = attest::EncodeAppraisalState(*verdict->state);
-  if (Status s = impl_->storage->RecordVerdict(rec, new_state); !s.ok()) return ErrorFromStatus(s);
+  if (verdict.state) new_state = attest::EncodeAppraisalState(*verdict.state);
+  EW_RETURN_IF_ERROR(storage->RecordVerdict(rec, new_state));
 
-  if (verdict->pass && !sub->offline && sub->csr_pem) {
-    auto cert = impl_->ca->IssueNodeCert(*sub->csr_pem, sub->tls_public_key_spki_der, node_id,
-                                         impl_->config.cert_lifetime);
-    if (!cert.ok()) return ErrorFromStatus(cert.status());
-    if (Status s = impl_->storage->PutIssuedCert({cert->serial_hex, node_id, now, cert->not_after}); !s.ok()) {
-      return ErrorFromStatus(s);
-    }
-    out.client_cert_pem = cert->cert_pem;
-    out.cert_expires_at = cert->not_after;
+  // An offline quote is never fresh: it earns no certificate.
+  if (verdict.pass && !sub.offline && sub.csr_pem) {
+    EW_ASSIGN_OR_RETURN(IssuedCert cert,
+                        ca->IssueNodeCert(*sub.csr_pem, sub.tls_public_key_spki_der, node_id, config.cert_lifetime));
+    EW_RETURN_IF_ERROR(storage->PutIssuedCert({cert.serial_hex, node_id, now, cert.not_after}));
+    resp.client_cert_pem = cert.cert_pem;
+    resp.cert_expires_at = cert.not_after;
   }
-  return Json(200, EncodeVerdictResponse(out));
+  return out;
 }
 
 }  // namespace edgeward::cloud

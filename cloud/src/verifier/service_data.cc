@@ -1,4 +1,6 @@
-// Service: event ingestion and bundles.
+// Service: event ingestion (with offline reports) and bundles.
+#include <spdlog/spdlog.h>
+
 #include "edgeward/bundle/bundle.h"
 #include "edgeward/bundle/verify.h"
 #include "edgeward/crypto/hash.h"
@@ -20,6 +22,10 @@ HttpReply Service::IngestEvents(std::string_view body, const Caller& caller) {
 
   EventAck ack;
   std::vector<EventRecord> records;
+  // Attestation messages carry offline reports: decoded up front (one that
+  // isn't a valid offline submission of this node is rejected, never
+  // stored), appraised after storing so that a resend is not appraised twice.
+  std::vector<std::optional<EvidenceSubmission>> reports;
   records.reserve(batch->messages.size());
   const int64_t now = NowSeconds();
   for (const auto& m : batch->messages) {
@@ -28,12 +34,42 @@ HttpReply Service::IngestEvents(std::string_view body, const Caller& caller) {
       ack.rejected.push_back({m.id, payload.status().message()});
       continue;
     }
+    std::optional<EvidenceSubmission> report;
+    if (m.priority == 0) {
+      auto sub = DecodeEvidenceSubmission(
+          std::string_view(reinterpret_cast<const char*>(payload->data()), payload->size()));
+      std::string why;
+      if (!sub.ok()) {
+        why = "not an offline report: " + sub.status().message();
+      } else if (!sub->offline) {
+        why = "not an offline report: evidence_submission.offline must be true (fresh evidence goes to /v1/evidence)";
+      } else if (sub->evidence.node_id != node_id) {
+        why = "offline report for node '" + sub->evidence.node_id + "' sent by '" + node_id + "'";
+      } else if (sub->evidence.nonce.empty()) {
+        why = "offline report: evidence.nonce is empty";
+      }
+      if (!why.empty()) {
+        ack.rejected.push_back({m.id, why});
+        continue;
+      }
+      report = std::move(sub).value();
+    }
     records.push_back({node_id, m.id, m.seq, m.priority, std::move(payload).value(), now});
+    reports.push_back(std::move(report));
   }
   auto fresh = impl_->storage->InsertEvents(records);
   if (!fresh.ok()) return ErrorFromStatus(fresh.status());
   for (size_t i = 0; i < records.size(); ++i) {
     ((*fresh)[i] ? ack.accepted_ids : ack.duplicate_ids).push_back(records[i].id);
+    if (!(*fresh)[i] || !reports[i]) continue;
+    // The verdict (offline, continuity only) lands in the node's history.
+    // The report itself is stored, so a failure to appraise is logged and
+    // does not make the node resend it.
+    auto out = impl_->AppraiseAndRecord(**node, *reports[i], reports[i]->evidence.nonce, now);
+    if (!out.ok()) {
+      spdlog::error("offline report {} of node '{}': not appraised: {}", records[i].id, node_id,
+                    out.status().ToString());
+    }
   }
   return Json(200, EncodeEventAck(ack));
 }

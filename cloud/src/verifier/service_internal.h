@@ -8,12 +8,22 @@
 #include <unordered_map>
 #include <vector>
 
+#include "edgeward/attest/appraisal.h"
 #include "edgeward/attest/reference.h"
 #include "edgeward/bundle/root.h"
 #include "edgeward/cloud/verifier.h"
 #include "edgeward/crypto/x509.h"
 
 namespace edgeward::cloud {
+
+// What AppraiseAndRecord decided.
+struct AppraisalOutcome {
+  // An online submission whose incremental IMA log can't continue from the
+  // stored state: nothing was recorded; `reason` says why.
+  bool full_log_required = false;
+  std::string reason;
+  VerdictResponse response;  // otherwise: the recorded verdict
+};
 
 struct Service::Impl {
   VerifierConfig config;
@@ -29,7 +39,19 @@ struct Service::Impl {
   std::unordered_map<std::string, std::pair<std::string, std::shared_ptr<const attest::ReferenceValues>>> refs;
 
   StatusOr<std::shared_ptr<const attest::ReferenceValues>> Reference(const std::string& group);
+  // The node's stored appraisal state, decoded; nullopt when it has none.
+  StatusOr<std::optional<attest::AppraisalState>> LoadState(const std::string& node_id);
+  // Appraises a submission from the active `node` against its stored state
+  // and reference values, records the verdict and the new state, and (on a
+  // fresh pass with a CSR) issues the client certificate. Offline
+  // submissions (sub.offline, expected_nonce = the node's own) get a
+  // continuity appraisal: recorded as offline, never a certificate.
+  StatusOr<AppraisalOutcome> AppraiseAndRecord(const NodeRecord& node, const EvidenceSubmission& sub,
+                                               ByteView expected_nonce, int64_t now);
 };
+
+// The IMA entry the stored state continues from (0: none, the whole log).
+uint64_t ImaOffset(const std::optional<attest::AppraisalState>& state);
 
 int64_t NowSeconds();
 // 16 random bytes as 32 hex digits.

@@ -341,6 +341,9 @@ class SqliteStorage final : public Storage {
                                              "ON CONFLICT(node_id) DO UPDATE SET state=excluded.state"));
         EW_RETURN_IF_ERROR(q.Bind(v.node_id).Bind(*new_state).Run());
       }
+      // An offline verdict that holds is not a fresh pass: it leaves the
+      // node's last verdict alone. One that breaks continuity counts.
+      if (v.offline && v.pass) return Status::Ok();
       EW_ASSIGN_OR_RETURN(Query q, Prepare("UPDATE nodes SET last_verdict_at=?, last_pass=? WHERE id=?"));
       return q.Bind(v.time).Bind(int64_t{v.pass}).Bind(v.node_id).Run();
     }();

@@ -26,20 +26,40 @@
 #include "edgeward/base/bytes.h"
 #include "edgeward/base/status.h"
 #include "edgeward/crypto/x509.h"
+#include "edgeward/tpm/pcr_types.h"
 
 namespace edgeward::attest {
 
+// Where the last *passing* appraisal left the node's IMA log, so that the
+// next evidence may carry only the entries after it (an incremental log,
+// EvidenceEventLog::start_entry) and be replayed from `pcrs` instead of
+// from zero. Valid only within the TPM reset cycle it was taken in: after a
+// reboot the kernel starts a new log and the PCRs restart from zero.
+struct ImaState {
+  uint64_t entries = 0;     // entries appraised so far: the next incremental log starts here
+  uint32_t reset_count = 0; // the TPM resetCount these entries belong to
+  tpm::PcrValues pcrs;      // running value per (quoted bank, PCR) after `entries` entries
+  bool operator==(const ImaState&) const = default;
+};
+
 // What a verifier remembers about a node between appraisals, to detect a
 // TPM clock or reset/restart counter going backwards (a replayed or
-// rolled-back TPM state). Taken only from signed TPMS_ATTEST fields.
+// rolled-back TPM state), and to appraise IMA incrementally. Taken only
+// from signed TPMS_ATTEST fields and logs that replayed to signed PCRs.
 struct AppraisalState {
   Bytes ak_name;            // the AK the counters belong to
   uint64_t clock = 0;
   uint32_t reset_count = 0;
   uint32_t restart_count = 0;
+  // Advances only on a passing verdict (a failing one leaves the previous
+  // value, so its entries are sent and checked again next time).
+  std::optional<ImaState> ima;
   bool operator==(const AppraisalState&) const = default;
 };
-// {"ak_name": hex, "clock": n, "reset_count": n, "restart_count": n}
+// {"ak_name": hex, "clock": n, "reset_count": n, "restart_count": n,
+//  "ima": {"entries": n, "reset_count": n, "pcrs": {"sha256": {"10": hex}}}}
+// ("ima" absent when unset). Decoding checks types, digest sizes and PCR
+// indices; errors are kInvalidArgument naming the field.
 std::string EncodeAppraisalState(const AppraisalState& state);
 StatusOr<AppraisalState> DecodeAppraisalState(std::string_view json);
 
@@ -59,6 +79,14 @@ struct AppraisalOptions {
   std::optional<Bytes> expected_ak_name;
   // The state returned by this node's previous appraisal.
   std::optional<AppraisalState> previous;
+  // A quote the node took while it could not reach the verifier, over a
+  // nonce of its own (pass evidence.nonce as expected_nonce): appraised for
+  // continuity, not freshness. `previous` is required ("continuity" fails
+  // without it); the counters and clock must not go backwards (a lower
+  // clock only across a reset and with `safe` cleared; an unsafe clock is
+  // an info "continuity" finding); and an incremental IMA log that can't
+  // continue from `previous` fails (there is no one to ask for the full log).
+  bool offline = false;
   std::chrono::system_clock::time_point now = std::chrono::system_clock::now();
 };
 
@@ -73,7 +101,8 @@ std::string_view SeverityName(Severity s);  // "fail", "warn", "info"
 // ak_public, ak_attributes, ak_name, ak_pem, ak_identity, signature, magic,
 // attest_type, nonce, evidence_nonce, pcr_selection, pcr_digest, event_log,
 // replay, required_log, clock, state, reset, restart, ek_certificate,
-// node_id, golden_pcr, file_digest, unknown_file.
+// node_id, golden_pcr, file_digest, unknown_file, ima_continuity,
+// continuity.
 struct Finding {
   std::string check;
   Severity severity = Severity::kFail;
@@ -103,6 +132,12 @@ struct Verdict {
   tpm::PcrValues verified_pcrs;      // the quoted PCRs, when pcrs_verified
   std::vector<bool> log_verified;    // per evidence.event_logs entry: replays to verified PCRs (no replay failure)
   size_t files_checked = 0;
+  // An incremental IMA log (start_entry > 0) that cannot continue from
+  // options.previous: no IMA state stored, a different entry count, a bank
+  // the state lacks, or a TPM reset since (the node rebooted and its log
+  // restarted). The verdict fails ("ima_continuity"); an online verifier
+  // answers by asking for the full log (docs/api.md), never by passing.
+  bool full_log_required = false;
 };
 
 // Appraises `evidence` against the challenge `expected_nonce`. Problems with

@@ -44,7 +44,16 @@ struct EvidenceEventLog {
   // IMA only: the bank of the template-hash column (sha1 for
   // ascii_runtime_measurements). Default sha1.
   std::optional<crypto::HashAlg> template_hash_alg;
+  // IMA only: the index (0-based, since boot) of the node's log entry that
+  // `data` starts with. 0: the whole log. Greater: an incremental log that
+  // continues where the verifier's last passing appraisal of this node
+  // stopped (AppraisalState::ima); appraisal replays it from the stored
+  // running PCR values. JSON "start_entry", left out when 0.
+  uint64_t start_entry = 0;
 };
+
+// Largest accepted start_entry (2^53 - 1: exact in every JSON reader).
+inline constexpr uint64_t kMaxImaStartEntry = (uint64_t{1} << 53) - 1;
 
 struct Evidence {
   int version = kEvidenceVersion;

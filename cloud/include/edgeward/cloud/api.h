@@ -46,6 +46,9 @@ inline constexpr size_t kMaxSpkiBytes = 2048;
 inline constexpr size_t kMaxSecretBytes = 64;
 inline constexpr size_t kMaxEventsPerBatch = 1000;
 inline constexpr size_t kMaxSealedEventBytes = 64u << 10;
+// Priority 0 (attestation) messages carry an offline EvidenceSubmission
+// (docs/api.md "Offline reports"), which may hold an IMA log slice.
+inline constexpr size_t kMaxSealedReportBytes = 2u << 20;
 inline constexpr size_t kMaxFindings = 10000;
 inline constexpr size_t kChallengeNonceBytes = 32;
 
@@ -85,6 +88,10 @@ struct Challenge {
   std::string nonce_id;
   Bytes nonce;               // kChallengeNonceBytes random bytes
   int64_t expires_at = 0;
+  // The IMA entry the node's log should start at (EvidenceEventLog::
+  // start_entry): where the last passing appraisal stopped. 0: the whole
+  // log. JSON "ima_offset", left out when 0 (absent reads as 0).
+  uint64_t ima_offset = 0;
 };
 // POST /v1/evidence
 struct EvidenceSubmission {
@@ -104,6 +111,10 @@ struct VerdictResponse {
   std::vector<attest::Finding> findings;
   std::optional<std::string> client_cert_pem;
   int64_t cert_expires_at = 0;  // 0 when no certificate was issued
+  // The IMA entry the verifier's stored state now continues from: what the
+  // next challenge's ima_offset will be (a node keeps it for offline
+  // quotes). JSON "ima_offset", left out when 0.
+  uint64_t ima_offset = 0;
 };
 // GET /v1/nodes/{id}, /v1/admin/nodes
 struct NodeStatus {
@@ -164,6 +175,11 @@ struct VerifierInfo {
 };
 struct ErrorResponse {
   std::string error;
+  // 409 to POST /v1/evidence only: the evidence's incremental IMA log can't
+  // continue from the verifier's state (e.g. the node rebooted); ask for a
+  // new challenge and send the whole log (start_entry 0). JSON
+  // "full_log_required": true, left out when false.
+  bool full_log_required = false;
 };
 
 std::string EncodeRegisterRequest(const RegisterRequest& m);

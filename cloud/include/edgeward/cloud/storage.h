@@ -129,7 +129,8 @@ class Storage {
   // Appraisal state (attest::EncodeAppraisalState JSON); nullopt if none.
   virtual StatusOr<std::optional<std::string>> GetAppraisalState(const std::string& node_id) = 0;
   // Records the verdict and, when given, the new appraisal state, and the
-  // node's last verdict, in one transaction.
+  // node's last verdict (not for an offline verdict that passed: continuity
+  // is not freshness), in one transaction.
   virtual Status RecordVerdict(const VerdictRecord& v, const std::optional<std::string>& new_state) = 0;
   virtual StatusOr<std::vector<VerdictRecord>> ListVerdicts(const std::string& node_id, size_t limit) = 0;
 

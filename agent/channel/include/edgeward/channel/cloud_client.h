@@ -7,7 +7,18 @@
 //   Attest()     POST /v1/challenge; quote with qualifying data
 //                QuoteQualifyingData(nonce, TLS SPKI) (binds the TLS key);
 //                POST /v1/evidence with a CSR; stores the issued certificate
-//                in NodeIdentity and presents it from then on.
+//                in NodeIdentity and presents it from then on. The IMA log
+//                is sent from the challenge's ima_offset (only entries the
+//                verifier has not yet seen pass); when the verifier answers
+//                409 full_log_required (e.g. after a reboot), once more with
+//                a new challenge and the whole log.
+//   AttestOffline() while the verifier can't be reached: a quote over a
+//                nonce of the node's own, labelled offline (quote time in
+//                the TPM clock it signs), appended to the spool as an
+//                attestation-priority message; SendEvents delivers it and
+//                the verifier appraises it for continuity, not freshness.
+//                Deliver the spool before the next Attest(): an offline
+//                quote older than the verifier's state breaks continuity.
 //   SendEvents() drains the spool in sequence order: each message signed and
 //                sealed (cloud/events.h) to the verifier's X25519 key, sent
 //                in batches, acknowledged in the spool once the verifier
@@ -27,6 +38,7 @@
 #include <optional>
 #include <string>
 
+#include "edgeward/attest_node/collect.h"
 #include "edgeward/base/status.h"
 #include "edgeward/channel/https_client.h"
 #include "edgeward/channel/node_identity.h"
@@ -74,6 +86,17 @@ class CloudClient {
   Status Register();
   // Returns the verdict; on a pass with a certificate, stores and uses it.
   StatusOr<cloud::VerdictResponse> Attest();
+  // Quotes offline into `spool` (Priority::kAttestation); returns the
+  // spooled message (id, seq). The IMA log starts where the last verdict
+  // said the verifier's state continues (0 before any: the whole log).
+  StatusOr<SpoolMessage> AttestOffline(Spool& spool);
+  // The verifier's IMA continuation point from the last verdict.
+  uint64_t ima_offset() const { return ima_offset_; }
+  void set_ima_offset(uint64_t offset) { ima_offset_ = offset; }
+  // Request body bytes of the last evidence sent or spooled.
+  size_t last_evidence_bytes() const { return last_evidence_bytes_; }
+  // How often Attest() had to resend the whole IMA log.
+  uint64_t full_log_retries() const { return full_log_retries_; }
   StatusOr<SendResult> SendEvents(Spool& spool, const cloud::VerifierInfo& verifier);
   StatusOr<BundleFetch> FetchBundle(const std::string& etag);
 
@@ -83,12 +106,16 @@ class CloudClient {
   StatusOr<HttpResponse> Call(const std::string& endpoint, const std::string* body, int want_status,
                               const std::vector<std::string>& headers = {});
   StatusOr<cloud::EventBatch> SealBatch(const std::vector<SpoolMessage>& msgs, const cloud::VerifierInfo& verifier);
+  attest_node::CollectOptions CollectOptionsFor(Bytes nonce, uint64_t ima_start) const;
 
   CloudClientOptions options_;
   HttpsClient https_;
   tpm::Tpm& tpm_;
   NodeIdentity& identity_;
   const crypto::Ed25519SigningKey& signing_key_;
+  uint64_t ima_offset_ = 0;
+  size_t last_evidence_bytes_ = 0;
+  uint64_t full_log_retries_ = 0;
 };
 
 // The hex form of a spool message id: the EventMessage id on the wire.

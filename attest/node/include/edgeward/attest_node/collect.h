@@ -27,6 +27,10 @@ struct CollectOptions {
   std::string node_id;    // default: the host name
   std::string uefi_log_path = kUefiLogPath;  // missing file → not included
   std::string ima_log_path = kImaLogPath;    // missing file → not included
+  // Send the IMA log from this entry on (the verifier's Challenge::
+  // ima_offset): an incremental log (EvidenceEventLog::start_entry). A log
+  // with fewer entries than this (the node rebooted) is sent whole.
+  uint64_t ima_start_entry = 0;
 };
 
 // Opens the EK, loads (or on first use creates) the AK in state_dir, quotes
