@@ -115,7 +115,12 @@ LoadResult RunLoad(int port, const std::string& ca_pem, std::vector<Sim>& sims, 
           continue;
         }
         ++mine.ok;
-        if (res->body.find("\"pass\":true") != std::string::npos) ++mine.passed;
+        if (res->body.find("\"pass\":true") != std::string::npos) {
+          ++mine.passed;
+        } else if (mine.ok - mine.passed < 3) {
+          // A benchmark of failing appraisals measures the wrong thing: say why.
+          std::fprintf(stderr, "verdict did not pass: %s\n", res->body.substr(0, 600).c_str());
+        }
         mine.latencies_ms.push_back(ms);
       }
       std::lock_guard lock(mu);
@@ -176,7 +181,14 @@ int main(int argc, char** argv) {
       EvidenceSubmission sub{std::string(kPlaceholder), sim.evidence, sim.node->tls_spki(), std::nullopt, false};
       sim.body_template = Must(EncodeEvidenceSubmission(sub), "encode");
       if (i == 0) {
-        reference_yaml = attest::FormatReferenceValues(Must(attest::ReferenceFromEvidence(sim.evidence), "reference"));
+        // One reference for the whole group. ReferenceFromEvidence pins the
+        // sample node's id and AK; left in, every other node fails
+        // "node_id" (that is why earlier runs counted mostly failing
+        // verdicts). Each node's own AK is pinned by its enrollment.
+        attest::ReferenceValues group_ref = Must(attest::ReferenceFromEvidence(sim.evidence), "reference");
+        group_ref.node_id.reset();
+        group_ref.ak_name.reset();
+        reference_yaml = attest::FormatReferenceValues(group_ref);
         if (Status s = server->service().storage().PutReference("default", reference_yaml); !s.ok()) Die(s.ToString());
       }
       sims.push_back(std::move(sim));
@@ -191,6 +203,10 @@ int main(int argc, char** argv) {
     attest::AppraisalOptions o;
     o.reference = &ref;
     o.expected_ak_name = sim.evidence.ak_name;
+    // As the service does after the first pass: with the stored state.
+    auto first = attest::Appraise(sim.evidence, QuoteQualifyingData(fixed_nonce, sim.node->tls_spki()), o);
+    if (!first.ok() || !first->pass || !first->state) Die("core appraisal did not pass");
+    o.previous = first->state;
     const Bytes qd = QuoteQualifyingData(fixed_nonce, sim.node->tls_spki());
     size_t n = 0;
     const auto start = Clock::now();
