@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "edgeward/attest/appraisal.h"
 #include "edgeward/attest_node/measure.h"
 #include "edgeward/base/file.h"
@@ -104,6 +106,30 @@ TEST_F(CollectTest, ATamperedImaLogInTheEvidenceFailsReplay) {
   bool replay_finding = false;
   for (const auto& f : v->findings) replay_finding |= f.check == "replay" && f.pcr == 10u;
   EXPECT_TRUE(replay_finding) << attest::FormatVerdictText(*v);
+}
+
+TEST_F(CollectTest, ImaStartEntryCarriesOnlyTheLaterEntries) {
+  CollectOptions o = Options(Bytes(16, 0x21));
+  o.ima_start_entry = 2;
+  auto ev = CollectEvidence(*tpm_, o);
+  ASSERT_TRUE(ev.ok()) << ev.status().ToString();
+  ASSERT_EQ(ev->event_logs[0].format, attest::EventLogFormat::kIma);
+  EXPECT_EQ(ev->event_logs[0].start_entry, 2u);
+  EXPECT_EQ(ev->event_logs[0].data.find("10 "), 0u);
+  EXPECT_NE(ev->event_logs[0].data.find("/usr/lib/libc.so.6"), std::string::npos);
+  EXPECT_EQ(std::count(ev->event_logs[0].data.begin(), ev->event_logs[0].data.end(), '\n'), 1);
+  // All three already appraised: an empty slice at 3.
+  o.ima_start_entry = 3;
+  auto idle = CollectEvidence(*tpm_, o);
+  ASSERT_TRUE(idle.ok()) << idle.status().ToString();
+  EXPECT_EQ(idle->event_logs[0].start_entry, 3u);
+  EXPECT_TRUE(idle->event_logs[0].data.empty());
+  // Past the end of the log (the node rebooted since): the whole log.
+  o.ima_start_entry = 7;
+  auto whole = CollectEvidence(*tpm_, o);
+  ASSERT_TRUE(whole.ok()) << whole.status().ToString();
+  EXPECT_EQ(whole->event_logs[0].start_entry, 0u);
+  EXPECT_EQ(std::count(whole->event_logs[0].data.begin(), whole->event_logs[0].data.end(), '\n'), 3);
 }
 
 TEST_F(CollectTest, NonceMustBeOneToSixtyFourBytes) {
