@@ -141,6 +141,7 @@ void Event::CompactText() {
   std::array<uint8_t, kFieldCount> order;
   int n = 0;
   for (int i = 1; i < kFieldCount; ++i) {
+    if (values_[i].length == 0) values_[i].offset = 0;  // stays inside the shrunk buffer
     if (!((present_ >> i) & 1u) || values_[i].length == 0) continue;
     int k = n++;
     while (k > 0 && values_[order[k - 1]].offset > values_[i].offset) {
