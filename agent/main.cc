@@ -33,6 +33,8 @@ int main(int argc, char** argv) {
   cli::AddRunCommands(app, globals);
   cli::AddRulesCommands(app, globals);
   cli::AddKeygenCommand(app, globals);
+  cli::AddAgentCommands(app, globals);
+  cli::AddPolicyShowCommand(app, globals);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

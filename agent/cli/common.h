@@ -52,5 +52,9 @@ void AddRulesCommands(CLI::App& app, Globals& g);
 void AddKeygenCommand(CLI::App& app, Globals& g);
 // `policy bundle|sign|verify|apply|show` and `root create|sign|update` (bundle_cmd.cc).
 void AddBundleCommands(CLI::App& app, Globals& g);
+// `agent`, `status`, `workloads`, `events`, `attest now` and (after
+// AddBundleCommands) `policy show` through the running agent (agent_cmd.cc).
+void AddAgentCommands(CLI::App& app, Globals& g);
+void AddPolicyShowCommand(CLI::App& app, Globals& g);
 
 }  // namespace edgeward::cli

@@ -235,7 +235,7 @@ bool SplitListen(const std::string& s, std::string* host, uint16_t* port) {
   if (h.empty() || p.empty() || p.size() > 5) return false;
   if (!std::all_of(p.begin(), p.end(), [](char c) { return c >= '0' && c <= '9'; })) return false;
   const unsigned long v = std::stoul(p);
-  if (v == 0 || v > 65535) return false;
+  if (v > 65535) return false;  // 0: any free port (logged, and in `edgeward status`)
   if (!std::all_of(h.begin(), h.end(), [](char c) {
         return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == ':' || c == '-';
       })) {

@@ -414,6 +414,8 @@ StatusOr<ControlClient> ControlClient::Connect(const std::string& socket_path, s
   if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), len) != 0) {
     const int err = errno;
     if (err == ECONNREFUSED) return Unavailable("connect(" + socket_path + "): no agent is listening");
+    // The agent not running is an operation that failed, not bad input.
+    if (err == ENOENT) return Unavailable("connect(" + socket_path + "): no such socket (is the agent running?)");
     return ErrnoStatus("connect", socket_path, err);
   }
   return ControlClient(std::move(fd));

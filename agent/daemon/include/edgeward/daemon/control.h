@@ -129,9 +129,8 @@ class ControlServer {
 // every read and write.
 class ControlClient {
  public:
-  // kNotFound when the socket doesn't exist, kUnavailable when nothing
-  // listens (agent not running), kPermissionDenied when not allowed to
-  // connect.
+  // kUnavailable when the socket doesn't exist or nothing listens (agent
+  // not running), kPermissionDenied when not allowed to connect.
   static StatusOr<ControlClient> Connect(const std::string& socket_path, std::chrono::milliseconds timeout);
   // Sends one request line.
   Status Send(std::string_view request_json);
