@@ -391,6 +391,51 @@ TEST_F(CloudAgentTest, TpmOutageIsReportedTheAgentKeepsGoingAndRecovers) {
   EXPECT_EQ(attest::Replay(*parsed)[crypto::HashAlg::kSha256][15], (*pcrs)[crypto::HashAlg::kSha256][15]);
 }
 
+TEST_F(CloudAgentTest, StartsWithTheTpmDownAndCatchesUpWhenItComesBack) {
+  const std::string file = node_.path() + "/sensor.conf";
+  ASSERT_TRUE(WriteFileAtomic(file, AsBytes(std::string("interval=5\n")), 0600).ok());
+  {
+    auto t = tpm::Tpm::Open(swtpm_->tcti());
+    ASSERT_TRUE(t.ok());
+    ASSERT_TRUE(attest_node::Measure(*t, {file}, {node_.path(), 15}).ok());
+  }
+  PublishReference();
+  ASSERT_TRUE(swtpm_->Stop().ok());
+  StartAgent(Options());
+  ASSERT_TRUE(WaitFor([&] { return !Events("tpm.fault").empty(); }));
+  EXPECT_NE(Events("tpm.fault")[0].find("\"operation\":\"open\""), std::string::npos) << Events("tpm.fault")[0];
+  EXPECT_FALSE(Snap().tpm_ok);
+  EXPECT_FALSE(Snap().registered);
+  // No spool yet (its key is sealed by the TPM): reports wait in memory.
+  for (int i = 0; i < 3; ++i) {
+    agent_->Report(R"({"type":"workload.start","time":"2026-11-24T00:00:00Z","workload":{"name":"w","pid":)" +
+                   std::to_string(10 + i) + "}}");
+  }
+  ASSERT_TRUE(WaitFor([&] { return Snap().pending_reports == 3; })) << Snap().pending_reports;
+  std::mutex m;
+  std::optional<Status> measured;
+  agent_->Measure("sensor", {file}, [&](Status s) {
+    std::lock_guard<std::mutex> lock(m);
+    measured = s;
+  });
+  ASSERT_TRUE(WaitFor([&] {
+    std::lock_guard<std::mutex> lock(m);
+    return measured.has_value();
+  }));
+  EXPECT_EQ(measured->code(), StatusCode::kUnavailable) << measured->ToString();
+
+  ASSERT_TRUE(swtpm_->Restart().ok());
+  ASSERT_TRUE(WaitFor([&] { return Snap().attestations_passed >= 1; })) << Snap().last_attest_error;
+  EXPECT_TRUE(Snap().registered);
+  // The queued measurement was made (the passing verdict shows the log
+  // replays to PCR 15 with the file in it).
+  EXPECT_EQ(Snap().measurements_queued, 0u);
+  ASSERT_TRUE(WaitFor([&] { return Snap().events_sent == 3; })) << Snap().verifier_error;
+  EXPECT_EQ(Snap().pending_reports, 0u);
+  EXPECT_EQ(*server_->service().storage().CountEvents("edge-1"), 3u);
+  EXPECT_EQ(Events("tpm.fault").size(), 1u);
+}
+
 TEST_F(CloudAgentTest, MeasureExtendsThePcrTheLogReplaysAndTheVerifierAgrees) {
   const std::string a = node_.path() + "/sensor", b = node_.path() + "/sensor.conf";
   ASSERT_TRUE(WriteFileAtomic(a, AsBytes(std::string("#!/bin/sh\necho hi\n")), 0700).ok());

@@ -36,6 +36,7 @@ Status CloudAgent::Start() {
   if (o.retry_initial.count() <= 0 || o.retry_max < o.retry_initial) {
     return InvalidArgument("cloud agent: retry backoff must satisfy 0 < initial <= max");
   }
+  if (o.max_pending_reports == 0) return InvalidArgument("cloud agent: max_pending_reports must be > 0");
   if (o.measurement_pcr > 23 || o.measurement_pcr == 16 || o.measurement_pcr == 23) {
     return InvalidArgument("cloud agent: measurement PCR " + std::to_string(o.measurement_pcr) +
                            " is not usable (0-22, not 16)");
@@ -65,6 +66,11 @@ void CloudAgent::Report(std::string json_line) {
   {
     std::lock_guard<std::mutex> lock(impl_->mu);
     if (impl_->stop || impl_->opt.verifier_url.empty()) return;
+    // Bounded even while the worker is stuck in a slow request.
+    if (impl_->incoming_reports.size() >= impl_->opt.max_pending_reports) {
+      impl_->incoming_reports.pop_front();
+      ++impl_->incoming_dropped;
+    }
     impl_->incoming_reports.push_back(std::move(json_line));
   }
   impl_->cv.notify_all();

@@ -64,6 +64,7 @@ struct CloudAgent::Impl {
   bool stop = false;               // under mu
   bool attest_requested = false;   // under mu
   std::deque<std::string> incoming_reports;     // under mu
+  uint64_t incoming_dropped = 0;                // under mu: over max_pending_reports
   std::deque<MeasureRequest> incoming_measures;  // under mu
   CloudStatus status;              // under mu
 

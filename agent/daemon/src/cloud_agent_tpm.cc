@@ -41,9 +41,22 @@ void CloudAgent::Impl::TryOpenTpm(SteadyClock::time_point now) {
   guard.reset();
   tpm.emplace(std::move(opened).value());
   if (Status s = OpenTpmDependents(); !s.ok()) {
-    // Disk or key problems are not the TPM's fault, but nothing that needs
-    // the TPM can run without them: retry on the same schedule.
-    EnterTpmFault("open", s, now);
+    if (!tpm::ActivePcrBanks(*tpm).ok()) {
+      EnterTpmFault("open", s, now);
+      return;
+    }
+    // Not the TPM's fault (a locked spool, a key file with the wrong mode,
+    // a full disk): no tpm.fault event, but nothing that needs these can
+    // run, so retry on the same backoff schedule.
+    tpm_ok = false;
+    tpm_backoff = tpm_backoff.count() == 0 ? opt.retry_initial : std::min(tpm_backoff * 2, opt.retry_max);
+    tpm_retry_at = now + tpm_backoff;
+    spdlog::error("cloud agent: opening the node's keys and spool: {}; retrying in {} ms", s.ToString(),
+                  tpm_backoff.count());
+    UpdateStatus([&](CloudStatus& st) {
+      st.tpm_ok = false;
+      st.tpm_error = "start-up: " + s.ToString();
+    });
     return;
   }
   tpm_ok = true;
@@ -260,6 +273,15 @@ void CloudAgent::Impl::RunMeasurements(SteadyClock::time_point now) {
 }
 
 void CloudAgent::Impl::AppendReports() {
+  uint64_t overflowed = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    std::swap(overflowed, incoming_dropped);
+  }
+  if (overflowed > 0) {
+    pending_dropped += overflowed;
+    Emit(cloud_events::SpoolOverflow(opt.node_id, "pending", overflowed, 0));
+  }
   if (!spool) {
     uint64_t dropped = 0;
     while (pending_reports.size() > opt.max_pending_reports) {

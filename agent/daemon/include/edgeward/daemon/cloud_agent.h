@@ -99,7 +99,9 @@ struct CloudAgentOptions {
 
   uint64_t spool_max_bytes = 64u << 20;
   // Report()ed lines kept in memory until the spool is open (TPM down at
-  // start); beyond this the oldest are dropped and counted.
+  // start), and queued while the worker is busy in a request; beyond this
+  // the oldest are dropped, counted and reported (spool.overflow, name
+  // "pending").
   size_t max_pending_reports = 10'000;
 };
 
