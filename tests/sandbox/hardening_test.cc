@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,8 @@
 
 namespace edgeward::sandbox {
 namespace {
+
+constexpr uint64_t kDefaultPidsMaxForTest = 4096;  // cgroup.h kDefaultPidsMax (docs/policy.md)
 
 using ::testing::HasSubstr;
 using ::testing::Not;
@@ -146,6 +149,79 @@ TEST(HardeningTest, HostSymlinkedReadOnlyPathStillBinds) {
   auto o = RunScript(ShellPolicy("ro-host-link"), "ls /lib64 >/dev/null && echo ok");
   ASSERT_TRUE(o.result.ok()) << o.result.status().ToString();
   EXPECT_EQ(o.output, "ok\n");
+}
+
+// Finding 5: the launcher verified supplementary groups by count only; it
+// now compares the list. (A kernel that set other groups than asked can't
+// be produced with real parts, so this checks the comparison accepts an
+// unsorted list with duplicates, as policies may write it.)
+TEST(HardeningTest, SupplementaryGroupListIsVerified) {
+  auto p = ShellPolicy("groups");
+  p.user = policy::UserSpec{65534, 65533, {300, 100, 200, 100}};
+  auto o = RunScript(p, "grep '^Groups:' /proc/self/status");
+  ASSERT_TRUE(o.result.ok()) << o.result.status().ToString();
+  EXPECT_THAT(o.output, ::testing::ContainsRegex("Groups:\\s+100 200 300\\s*\n"));
+}
+
+// socket families follow the network inside the real sandbox: network none
+// allows unix sockets only (the seccomp baseline is the default profile).
+TEST(HardeningTest, NetworkNoneAllowsUnixSocketsOnly) {
+  auto p = ShellPolicy("families");
+  auto o = RunScript(p,
+                     "python3 -c 'import socket\n"
+                     "socket.socket(socket.AF_UNIX).close(); print(\"unix ok\")\n"
+                     "try:\n socket.socket(socket.AF_INET)\nexcept OSError as e: print(\"inet\", e.errno)\n"
+                     "try:\n socket.socket(socket.AF_NETLINK, socket.SOCK_RAW)\nexcept OSError as e: print(\"netlink\", e.errno)\n'");
+  ASSERT_TRUE(o.result.ok()) << o.result.status().ToString();
+  EXPECT_EQ(o.output, "unix ok\ninet 97\nnetlink 97\n");  // EAFNOSUPPORT
+}
+
+// Finding 6: without limits.pids the group still gets a pids.max (the
+// default), so a fork bomb stops there.
+TEST(HardeningTest, PidsMaxDefaultsWhenThePolicyGivesNone) {
+  auto p = ShellPolicy("pids-default");
+  ASSERT_FALSE(p.limits.pids);
+  p.filesystem.read_only.push_back("/sys/fs/cgroup/pids");
+  std::sort(p.filesystem.read_only.begin(), p.filesystem.read_only.end());
+  const std::string leaf = "/edgeward/pids-default-" + std::to_string(::getpid());
+  auto o = RunScript(p, "cat /sys/fs/cgroup/pids" + leaf + "/pids.max");
+  ASSERT_TRUE(o.result.ok()) << o.result.status().ToString();
+  EXPECT_EQ(o.output, std::to_string(kDefaultPidsMaxForTest) + "\n");
+}
+
+// Finding 6: teardown kills what the workload left behind. Without a pid
+// namespace nothing else would: a forking loop detached from the workload
+// outlives it. The group (freezer on v1) must be emptied and removed.
+TEST(HardeningTest, TeardownKillsAForkingLeftover) {
+  edgeward::testing::TempDir dir;
+  auto p = ShellPolicy("leftover");
+  p.namespaces = {policy::Namespace::kMount, policy::Namespace::kIpc, policy::Namespace::kUts,
+                  policy::Namespace::kNet};
+  p.limits.pids = 64;
+  p.filesystem.read_write = {dir.path()};
+  const std::string pidfile = dir.File("leftover.pid");
+  auto o = RunScript(p, "setsid sh -c 'echo $$ > " + pidfile +
+                            "; while :; do sleep 0.05 & sleep 0.01; done' >/dev/null 2>&1 &\n"
+                            "while [ ! -s " + pidfile + " ]; do sleep 0.01; done\nexit 0");
+  ASSERT_TRUE(o.result.ok()) << o.result.status().ToString();
+  EXPECT_EQ(o.result->exit_status, 0);
+  auto text = edgeward::testing::RunCommand("cat " + pidfile);
+  const pid_t leftover = static_cast<pid_t>(std::atol(text.output.c_str()));
+  ASSERT_GT(leftover, 1) << text.output;
+  // Gone (or a zombie the host's init has yet to reap).
+  bool gone = false;
+  for (int i = 0; i < 200 && !gone; ++i) {
+    auto st = edgeward::testing::RunCommand("awk '/^State:/{print $2}' /proc/" + std::to_string(leftover) +
+                                            "/status 2>/dev/null");
+    gone = st.output.empty() || st.output == "Z\n";
+    if (!gone) ::usleep(10000);
+  }
+  EXPECT_TRUE(gone) << "pid " << leftover << " survived the sandbox";
+  const std::string leaf = "edgeward/leftover-" + std::to_string(::getpid());
+  for (const char* c : {"pids", "freezer"}) {
+    struct stat st;
+    EXPECT_NE(::stat(("/sys/fs/cgroup/" + std::string(c) + "/" + leaf).c_str(), &st), 0) << c;
+  }
 }
 
 }  // namespace

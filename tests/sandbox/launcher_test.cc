@@ -116,8 +116,18 @@ TEST(LauncherTest, NetworkNoneHasNoInterfaceUp) {
                      "exec 3<>/dev/tcp/127.0.0.1/9 && echo connected; tail -n +3 /proc/net/dev | wc -l",
                      "/bin/bash");
   ASSERT_TRUE(o.result.ok()) << o.result.status().ToString();
-  EXPECT_THAT(o.output, AllOf(HasSubstr("Network is unreachable"), Not(HasSubstr("connected"))));
+  // seccomp refuses AF_INET sockets under network none (docs/seccomp.md).
+  EXPECT_THAT(o.output, AllOf(HasSubstr("Address family not supported"), Not(HasSubstr("connected"))));
   EXPECT_THAT(o.output, HasSubstr("\n1\n"));  // only lo exists, and it is down
+  // With AF_INET allowed by the policy, the empty namespace still stops it.
+  policy::SyscallRule inet;
+  inet.names = {"socket"};
+  inet.action = {policy::SeccompActionKind::kAllow, 0};
+  inet.args = {{0, policy::ArgOp::kEq, 2 /*AF_INET*/, 0}};
+  p.seccomp.allow.push_back(inet);
+  auto o2 = RunScript(p, "exec 3<>/dev/tcp/127.0.0.1/9 && echo connected", "/bin/bash");
+  ASSERT_TRUE(o2.result.ok()) << o2.result.status().ToString();
+  EXPECT_THAT(o2.output, AllOf(HasSubstr("Network is unreachable"), Not(HasSubstr("connected"))));
 }
 
 TEST(LauncherTest, NetworkLoopbackHasLoUp) {

@@ -1,4 +1,5 @@
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <fstream>
@@ -38,8 +39,8 @@ TEST(CacheTest, SecondPrepareIsACacheHitWithTheSameProgram) {
   ASSERT_EQ(stat(OnlyEntry(o.cache_dir).c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
 
-  // Another policy is another entry. (Audit compiles to the same BPF as
-  // enforce -- both notify -- but the key covers the mode.)
+  // Another policy is another entry (the key covers the mode; audit keeps
+  // the dangerous set native, so its BPF differs from enforce's too).
   auto audit = testing::MakePolicy(policy::SeccompProfileKind::kBaseline, policy::Mode::kAudit);
   auto third = PrepareFilter(audit, o);
   ASSERT_TRUE(third.ok());
@@ -48,6 +49,33 @@ TEST(CacheTest, SecondPrepareIsACacheHitWithTheSameProgram) {
   ASSERT_TRUE(strict.ok());
   EXPECT_FALSE(strict->from_cache());
   EXPECT_NE(strict->hash_hex(), first->hash_hex());
+}
+
+// Review finding 6: a cached BPF is trusted only from a directory that is
+// ours and mode 0700 (anyone who can write the directory can swap entries).
+TEST(CacheTest, EntriesInALooseOrForeignDirectoryAreNotTrusted) {
+  edgeward::testing::TempDir tmp;
+  PrepareOptions o;
+  o.cache_dir = tmp.File("cache");
+  auto policy = testing::MakePolicy(policy::SeccompProfileKind::kStrict);
+  ASSERT_TRUE(PrepareFilter(policy, o).ok());
+  ASSERT_EQ(chmod(o.cache_dir.c_str(), 0755), 0);
+  auto loose = PrepareFilter(policy, o);
+  ASSERT_TRUE(loose.ok());
+  EXPECT_FALSE(loose->from_cache());
+  // The store that followed restored 0700: trusted again.
+  struct stat st {};
+  ASSERT_EQ(stat(o.cache_dir.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700u);
+  auto again = PrepareFilter(policy, o);
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->from_cache());
+  // Not our directory (root runs the tests; nobody owns it now).
+  if (geteuid() == 0) {
+    ASSERT_EQ(chown(o.cache_dir.c_str(), 65534, 65534), 0);
+    ASSERT_EQ(chmod(o.cache_dir.c_str(), 0700), 0);
+    EXPECT_FALSE(PrepareFilter(policy, o)->from_cache());
+  }
 }
 
 TEST(CacheTest, CorruptOrTruncatedEntriesAreIgnoredAndRecompiled) {

@@ -173,5 +173,65 @@ TEST(HardeningTest, TrapFromANonLeaderThreadSignalsThatThread) {
   EXPECT_EQ(r.events[0].action, "trap");
 }
 
+// Finding 5: pidfd_getfd, kcmp and process_madvise reach into other
+// processes; baseline used to allow pidfd_getfd.
+TEST(HardeningTest, CrossProcessSyscallsAreInTheDangerousSet) {
+  auto r = RunPolicy(MakePolicy(policy::SeccompProfileKind::kBaseline), [] {
+    if (ErrnoOf(syscall(SYS_pidfd_getfd, 0, 0, 0)) != EPERM) return 30;
+    if (ErrnoOf(syscall(SYS_kcmp, getpid(), getpid(), 0 /*KCMP_FILE*/, 0, 0)) != EPERM) return 31;
+    if (ErrnoOf(syscall(SYS_process_madvise, 0, 0, 0, 0, 0)) != EPERM) return 32;
+    return 0;
+  });
+  EXPECT_TRUE(r.exited);
+  EXPECT_EQ(r.exit_code, 0) << "30 pidfd_getfd, 31 kcmp, 32 process_madvise not denied with EPERM";
+}
+
+int SocketErrno(int family, int type) {
+  int s = socket(family, type | SOCK_CLOEXEC, 0);
+  if (s < 0) return errno;
+  close(s);
+  return 0;
+}
+
+// socket is filtered by family per the policy's network.
+TEST(HardeningTest, SocketFamiliesFollowTheNetwork) {
+  auto none = MakePolicy(policy::SeccompProfileKind::kBaseline);
+  none.network.mode = policy::NetworkMode::kNone;
+  auto r = RunPolicy(none, [] {
+    if (SocketErrno(AF_UNIX, SOCK_STREAM) != 0) return 40;
+    if (SocketErrno(AF_INET, SOCK_STREAM) != EAFNOSUPPORT) return 41;
+    if (SocketErrno(AF_INET6, SOCK_DGRAM) != EAFNOSUPPORT) return 42;
+    if (SocketErrno(AF_NETLINK, SOCK_RAW) != EAFNOSUPPORT) return 43;
+    if (SocketErrno(AF_PACKET, SOCK_RAW) != EAFNOSUPPORT) return 44;
+    return 0;
+  });
+  EXPECT_EQ(r.exit_code, 0) << "40 unix denied, 41 inet / 42 inet6 / 43 netlink / 44 packet allowed";
+  auto loopback = MakePolicy(policy::SeccompProfileKind::kBaseline);
+  loopback.network.mode = policy::NetworkMode::kLoopback;
+  auto l = RunPolicy(loopback, [] {
+    if (SocketErrno(AF_INET, SOCK_STREAM) != 0) return 50;
+    if (SocketErrno(AF_INET6, SOCK_STREAM) != 0) return 51;
+    if (SocketErrno(AF_NETLINK, SOCK_RAW) != EAFNOSUPPORT) return 52;
+    return 0;
+  });
+  EXPECT_EQ(l.exit_code, 0) << "50 inet / 51 inet6 denied, 52 netlink allowed";
+}
+
+// Audit relaxes the network's family filter (and reports it) but not the
+// netlink/packet denial.
+TEST(HardeningTest, AuditRelaxesFamiliesButNotNetlink) {
+  auto p = MakePolicy(policy::SeccompProfileKind::kBaseline, policy::Mode::kAudit);
+  p.network.mode = policy::NetworkMode::kNone;
+  auto r = RunPolicy(p, [] {
+    if (SocketErrno(AF_INET, SOCK_STREAM) != 0) return 60;
+    if (SocketErrno(AF_NETLINK, SOCK_RAW) != EAFNOSUPPORT) return 61;
+    return 0;
+  });
+  EXPECT_EQ(r.exit_code, 0) << "60 inet not relaxed, 61 netlink relaxed";
+  ASSERT_EQ(r.events.size(), 1u);
+  EXPECT_EQ(r.events[0].syscall, "socket");
+  EXPECT_EQ(r.events[0].action, "allow");
+}
+
 }  // namespace
 }  // namespace edgeward::seccomp

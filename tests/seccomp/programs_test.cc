@@ -60,7 +60,9 @@ TEST(ProgramsTest, BaselineRunsSqliteOnAFile) {
 }
 
 TEST(ProgramsTest, BaselineRunsATcpServerOnLoopback) {
-  auto r = Exec(Baseline(), {"/usr/bin/python3", "-c",
+  auto p = Baseline();
+  p.network.mode = policy::NetworkMode::kLoopback;  // network none allows AF_UNIX sockets only
+  auto r = Exec(p, {"/usr/bin/python3", "-c",
                              "import socket, threading\n"
                              "s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen()\n"
                              "def serve():\n"

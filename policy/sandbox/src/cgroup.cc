@@ -99,10 +99,38 @@ StatusOr<int> KillListed(const std::string& dir) {
   return listed;
 }
 
+// v1 freezer: freeze, SIGKILL every task, thaw (frozen tasks die once
+// thawed). A frozen group can't fork between the read and the kills.
+Status FreezeAndKill(const std::string& dir) {
+  EW_RETURN_IF_ERROR(internal::WriteControl(dir + "/freezer.state", "FROZEN"));
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+  for (;;) {
+    auto state = ReadFileToString(dir + "/freezer.state", 64);
+    if (!state.ok()) return state.status();
+    if (state->rfind("FROZEN", 0) == 0) break;
+    if (std::chrono::steady_clock::now() > deadline) break;  // the kill loop copes
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  Status killed = KillListed(dir).status();
+  EW_RETURN_IF_ERROR(internal::WriteControl(dir + "/freezer.state", "THAWED"));
+  return killed;
+}
+
+bool IsFreezer(const std::string& dir) {
+  return dir.find("/freezer/") != std::string::npos;
+}
+
 }  // namespace
 
 Status Cgroup::Destroy() {
   Status first;
+  // The freezer first (v1): once it has killed the group, the other
+  // controllers' groups empty by themselves.
+  for (const std::string& dir : dirs_) {
+    if (version_ != CgroupVersion::kV1 || !IsFreezer(dir)) continue;
+    Status s = FreezeAndKill(dir);
+    if (!s.ok() && s.code() != StatusCode::kNotFound && first.ok()) first = s;
+  }
   // Deepest last-created first; every dir is independent (one per controller).
   for (auto it = dirs_.rbegin(); it != dirs_.rend(); ++it) {
     const std::string& dir = *it;

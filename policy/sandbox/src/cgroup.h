@@ -22,10 +22,16 @@ namespace edgeward::sandbox {
 
 enum class CgroupVersion { kV1, kV2 };
 
+// pids.max when the policy sets no `limits.pids`: a fork bomb stops here
+// instead of at the node's limit (docs/policy.md).
+inline constexpr uint64_t kDefaultPidsMax = 4096;
+
 class Cgroup {
  public:
   // Creates `edgeward/<leaf>` under each controller the limits need (the
-  // pids controller always, so leftovers can be found and killed) and
+  // pids controller always, so leftovers can be found and killed, with
+  // pids.max = limits.pids or kDefaultPidsMax; on v1 also the freezer, when
+  // mounted, so teardown can stop a forking group before killing it) and
   // writes the limits. `root` is normally "/sys/fs/cgroup".
   // Errors name the file: "mkdir(/sys/fs/cgroup/memory/edgeward/x-12): ...".
   static StatusOr<Cgroup> Create(const std::string& root, const std::string& leaf,
@@ -39,9 +45,11 @@ class Cgroup {
 
   // Moves `pid` (a child that has not exec'd yet) into every group.
   Status Attach(pid_t pid) const;
-  // Kills every process left in the group (SIGKILL, until empty or ~2 s) and
-  // removes the directories. Called by the destructor; callable earlier to
-  // see its error.
+  // Kills every process left in the group and removes the directories: v2
+  // writes cgroup.kill (Linux >= 5.14), v1 freezes the group (freezer),
+  // SIGKILLs every listed task and thaws it; then, on both, SIGKILL and
+  // rmdir until empty (or ~2 s). Called by the destructor; callable earlier
+  // to see its error.
   Status Destroy();
 
   CgroupVersion version() const { return version_; }

@@ -39,7 +39,13 @@ Status CreateV1(const std::string& root, const std::string& leaf, const policy::
   // pids first: it is always created, and the destructor finds leftovers
   // through it.
   EW_ASSIGN_OR_RETURN(std::string pids, MakeGroup(root, "pids", leaf, dirs));
-  if (limits.pids) EW_RETURN_IF_ERROR(WriteControl(pids + "/pids.max", std::to_string(*limits.pids)));
+  EW_RETURN_IF_ERROR(WriteControl(pids + "/pids.max", std::to_string(limits.pids.value_or(kDefaultPidsMax))));
+  // The freezer lets teardown stop a forking group before killing it.
+  // Optional: without it teardown falls back to the kill loop.
+  struct stat st;
+  if (::stat((root + "/freezer").c_str(), &st) == 0) {
+    EW_RETURN_IF_ERROR(MakeGroup(root, "freezer", leaf, dirs).status());
+  }
 
   if (limits.memory_bytes) {
     EW_ASSIGN_OR_RETURN(std::string mem, MakeGroup(root, "memory", leaf, dirs));

@@ -33,7 +33,7 @@ Status CreateV2(const std::string& root, const std::string& leaf, const policy::
   if (::mkdir(dir.c_str(), 0755) != 0) return EW_ERRNO("mkdir", dir);
   dirs->push_back(dir);
 
-  if (limits.pids) EW_RETURN_IF_ERROR(WriteControl(dir + "/pids.max", std::to_string(*limits.pids)));
+  EW_RETURN_IF_ERROR(WriteControl(dir + "/pids.max", std::to_string(limits.pids.value_or(kDefaultPidsMax))));
   if (limits.memory_bytes) {
     EW_RETURN_IF_ERROR(WriteControl(dir + "/memory.max", std::to_string(*limits.memory_bytes)));
     // No swap for a limited workload: the limit means RAM + swap, as on v1

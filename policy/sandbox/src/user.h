@@ -16,13 +16,14 @@ struct UserPlan {
   bool change = false;
   uid_t uid = 0;
   gid_t gid = 0;
-  std::vector<gid_t> groups;  // supplementary; empty: none
+  std::vector<gid_t> groups;  // supplementary, sorted, unique; empty: none; at most 256
 };
 
 UserPlan MakeUserPlan(const std::optional<policy::UserSpec>& user);
 
 // CHILD SIDE (no allocation): setgroups, setresgid, setresuid, then reads
-// the ids back (getresuid/getresgid/getgroups) and fails if any differs.
+// the ids back (getresuid/getresgid/getgroups) and fails if any differs
+// (the group list is compared element by element, not just its size).
 bool SwitchUser(const UserPlan& plan, ChildFailure* failure);
 
 }  // namespace edgeward::sandbox

@@ -39,6 +39,7 @@ uint32_t GetU32(const char* p) {
 }
 
 std::string PathFor(const std::string& dir, const std::string& key) { return dir + "/" + key + ".bpf"; }
+std::string NameFor(const std::string& key) { return key + ".bpf"; }
 
 std::optional<Programs> Reject(const std::string& path, const std::string& why) {
   spdlog::warn("seccomp cache: ignoring {}: {}", path, why);
@@ -57,8 +58,16 @@ std::string CacheKey(const DecisionTable& table, bool supervise) {
 
 std::optional<Programs> CacheLoad(const std::string& dir, const std::string& key) {
   const std::string path = PathFor(dir, key);
-  // Checks on the open fd, not the path: no window between check and use.
-  UniqueFd fd(open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+  // The directory must be ours and closed to everyone else (0700): anyone
+  // who can write it can swap an entry. Checked on the open descriptor, and
+  // the entry opened relative to it: no window between check and use.
+  UniqueFd dfd(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!dfd.valid()) return std::nullopt;
+  struct stat dst;
+  if (fstat(dfd.get(), &dst) != 0) return Reject(dir, "fstat failed");
+  if (dst.st_uid != geteuid()) return Reject(path, "cache directory not owned by us");
+  if ((dst.st_mode & 077) != 0) return Reject(path, "cache directory not mode 0700");
+  UniqueFd fd(openat(dfd.get(), NameFor(key).c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
   if (!fd.valid()) return std::nullopt;
   struct stat st;
   if (fstat(fd.get(), &st) != 0) return Reject(path, "fstat failed");

@@ -90,9 +90,61 @@ Partition PartitionFor(const policy::DangerousSyscall& d) {
   return p;
 }
 
+// socket(2)'s families by the policy's network: none → AF_UNIX only;
+// loopback/host → AF_UNIX, AF_INET, AF_INET6; plus any family a policy allow
+// rule names exactly (`socket` with args [{index: 0, op: eq, value: N}]).
+// Other families fail with EAFNOSUPPORT. AF_NETLINK and AF_PACKET (raw
+// frames, routing and audit sockets: kernel attack surface) are denied as
+// the dangerous set is, in every mode; the rest of the family filter is a
+// policy decision that audit and learn relax (learn must see the ports).
+constexpr uint64_t kAfUnix = 1, kAfInet = 2, kAfInet6 = 10, kAfNetlink = 16, kAfPacket = 17;
+constexpr SeccompAction kEafnosupport{SeccompActionKind::kErrno, EAFNOSUPPORT};
+
+struct SocketFilter {
+  std::vector<uint64_t> allowed;
+  Partition partition;  // danger: families not allowed
+  std::vector<bool> danger_is_dangerous;  // per partition.danger chain
+};
+
+SocketFilter SocketFamilies(const policy::WorkloadPolicy& pol) {
+  SocketFilter s;
+  s.allowed = {kAfUnix};
+  if (pol.network.mode != policy::NetworkMode::kNone) {
+    s.allowed.push_back(kAfInet);
+    s.allowed.push_back(kAfInet6);
+  }
+  for (const policy::SyscallRule& r : pol.seccomp.allow) {
+    if (std::find(r.names.begin(), r.names.end(), "socket") == r.names.end()) continue;
+    for (const ArgCondition& c : r.args) {
+      if (c.index == 0 && c.op == ArgOp::kEq && c.value <= 0xffffffff) s.allowed.push_back(c.value);
+    }
+  }
+  std::sort(s.allowed.begin(), s.allowed.end());
+  s.allowed.erase(std::unique(s.allowed.begin(), s.allowed.end()), s.allowed.end());
+  // Whole 64-bit values (as personality's): a family with garbage in the
+  // high bits is denied, which is conservative (the kernel reads an int),
+  // and equality merges with policy rules on the same argument.
+  for (uint64_t v : s.allowed) s.partition.safe.push_back({{0, ArgOp::kEq, v, 0}});
+  std::vector<uint64_t> listed = s.allowed;
+  for (uint64_t v : {kAfNetlink, kAfPacket}) {
+    if (std::find(s.allowed.begin(), s.allowed.end(), v) != s.allowed.end()) continue;
+    s.partition.danger.push_back({{0, ArgOp::kEq, v, 0}});
+    s.danger_is_dangerous.push_back(true);
+    listed.push_back(v);
+  }
+  std::vector<Chain> rest;
+  CoverComplement(0, listed, 63, 0, 0, &rest);
+  for (Chain& c : rest) {
+    s.partition.danger.push_back(std::move(c));
+    s.danger_is_dangerous.push_back(false);
+  }
+  return s;
+}
+
 // Restricts an entry to the safe region and gives the rest the dangerous action.
 StatusOr<SyscallEntry> WrapDangerous(SyscallEntry e, const Partition& p, const SeccompAction& danger_action,
-                                     const SeccompAction& default_action) {
+                                     const SeccompAction& default_action,
+                                     const std::vector<bool>* danger_is_dangerous = nullptr) {
   std::vector<ChainRule> chains;
   std::vector<ChainRule> inner = e.chains;
   if (e.unconditional) inner = {{Chain{}, *e.unconditional, e.dangerous}};
@@ -111,7 +163,10 @@ StatusOr<SyscallEntry> WrapDangerous(SyscallEntry e, const Partition& p, const S
   }
   // Always explicit, even when the default would deny the same way: audit
   // and learn relax the default, never the dangerous region.
-  for (const Chain& d : p.danger) chains.push_back({d, danger_action, /*dangerous=*/true});
+  for (size_t i = 0; i < p.danger.size(); ++i) {
+    const bool dangerous = danger_is_dangerous == nullptr || (*danger_is_dangerous)[i];
+    chains.push_back({p.danger[i], danger_action, dangerous});
+  }
   SyscallEntry out;
   out.name = e.name;
   for (ChainRule& r : chains) {
@@ -217,6 +272,12 @@ StatusOr<BuiltTable> BuildTable(const policy::WorkloadPolicy& pol, Arch arch) {
     }
   }
 
+  // socket is always filtered by family (SocketFamilies()), whatever the
+  // profile says about it.
+  const SocketFilter sockets = SocketFamilies(pol);
+  const int socket_nr = SyscallNumber(arch, "socket");
+  if (socket_nr >= 0) slot("socket");
+
   for (auto& [nr, s] : by_nr) {
     std::vector<Candidate> all;
     for (auto* list : {&s.deny, &s.dangerous, &s.allow, &s.profile}) all.insert(all.end(), list->begin(), list->end());
@@ -232,6 +293,10 @@ StatusOr<BuiltTable> BuildTable(const policy::WorkloadPolicy& pol, Arch arch) {
     }
     if (auto p = partial.find(nr); p != partial.end()) {
       EW_ASSIGN_OR_RETURN(e, WrapDangerous(std::move(e), PartitionFor(*p->second), kEperm, t.default_action));
+    }
+    if (nr == socket_nr) {
+      EW_ASSIGN_OR_RETURN(e, WrapDangerous(std::move(e), sockets.partition, kEafnosupport, t.default_action,
+                                           &sockets.danger_is_dangerous));
     }
     if (e.unconditional || !e.chains.empty()) t.syscalls[nr] = std::move(e);
   }
