@@ -177,8 +177,14 @@ TEST_F(AgentE2eTest, LocalOnlyAgentRunsShowsAndStopsItsWorkload) {
   ASSERT_EQ(policy.exit_code, 0) << policy.output;
   EXPECT_EQ(json::parse(policy.output)["policies"][0]["workload"], "e2e-ticker");
 
-  // The runner's workload.start reached the event history.
-  auto events = Cli("events --json");
+  // The runner's workload.start reaches the event history (the runner
+  // writes it after the supervisor reports "running": wait for it).
+  testing::CommandResult events;
+  for (int i = 0; i < 200; ++i) {
+    events = Cli("events --json");
+    if (events.output.find("\"type\":\"workload.start\"") != std::string::npos) break;
+    std::this_thread::sleep_for(50ms);
+  }
   ASSERT_EQ(events.exit_code, 0) << events.output;
   EXPECT_NE(events.output.find("\"type\":\"workload.start\""), std::string::npos) << events.output;
 
@@ -216,6 +222,48 @@ TEST_F(AgentE2eTest, SighupReloadsTheLocalBundle) {
   ASSERT_EQ(::kill(pid_, SIGHUP), 0);
   json w = WaitForRunning(2);
   ASSERT_EQ(w["workloads"].size(), 2u);
+  ASSERT_EQ(::kill(pid_, SIGTERM), 0);
+  EXPECT_EQ(WaitExit(pid_, 8s), 0);
+}
+
+TEST_F(AgentE2eTest, BundleRulesActOnTheSupervisorAndRunConfiguredCommands) {
+  Write(dir_.File("bundle/policies/e2e-doomed.yaml"), PolicyYaml("e2e-doomed"));
+  Write(dir_.File("bundle/workloads/e2e-doomed.yaml"), WorkloadYaml("e2e-doomed"));
+  ASSERT_TRUE(MakeDirs(dir_.File("bundle/rules"), 0700).ok());
+  Write(dir_.File("bundle/rules/doom.yaml"),
+        "- rule: doomed workloads die at start\n"
+        "  condition: event.type = \"workload.start\" and workload.name = \"e2e-doomed\"\n"
+        "  actions: [kill_workload, run_command(name: mark)]\n"
+        "  priority: high\n"
+        "  output: \"killing %workload.name\"\n");
+  std::ofstream(dir_.File("agent.yaml"), std::ios::app)
+      << "actions:\n  commands:\n    mark: [/bin/sh, -c, 'echo \"$EDGEWARD_RULE/$EDGEWARD_WORKLOAD\" > "
+      << dir_.File("marked") << "']\n";
+  pid_ = StartAgent();
+  WaitForRunning(1);  // e2e-ticker; e2e-doomed gets killed
+  json w;
+  for (int i = 0; i < 200; ++i) {
+    w = json::parse(Cli("workloads --json").output, nullptr, false);
+    bool stopped = false;
+    for (const auto& x : w["workloads"]) stopped |= x["name"] == "e2e-doomed" && x["state"] == "stopped";
+    if (stopped && ::access(dir_.File("marked").c_str(), F_OK) == 0) break;
+    std::this_thread::sleep_for(50ms);
+  }
+  bool doomed_stopped = false, ticker_running = false;
+  for (const auto& x : w["workloads"]) {
+    doomed_stopped |= x["name"] == "e2e-doomed" && x["state"] == "stopped";
+    ticker_running |= x["name"] == "e2e-ticker" && x["state"] == "running";
+  }
+  EXPECT_TRUE(doomed_stopped) << w.dump();
+  EXPECT_TRUE(ticker_running) << w.dump();
+  auto marked = ReadFileToString(dir_.File("marked"), 4096);
+  ASSERT_TRUE(marked.ok()) << ReadFileToString(dir_.File("agent.log"), 1 << 20).value();
+  EXPECT_EQ(*marked, "doomed workloads die at start/e2e-doomed\n");
+  auto events = Cli("events --json");
+  EXPECT_NE(events.output.find("\"type\":\"rule.fired\""), std::string::npos) << events.output;
+  json s = json::parse(Cli("status --json").output);
+  EXPECT_EQ(s["rules"]["loaded"], 1);
+  EXPECT_GE(s["rules"]["firings"].get<int>(), 1);
   ASSERT_EQ(::kill(pid_, SIGTERM), 0);
   EXPECT_EQ(WaitExit(pid_, 8s), 0);
 }

@@ -35,8 +35,8 @@ std::string FiringLine(const rules::Firing& f, const std::string& node_id, std::
             {"node", {{"id", node_id}}},
             {"rule", {{"name", std::string(f.rule)}, {"priority", std::string(rules::PriorityName(f.priority))}}},
             {"output", std::string(f.output)},
-            {"action", std::string(action)},
             {"event", {{"type", std::string(rules::EventTypeName(f.event->type()))}}}};
+  if (!action.empty()) j["action"] = std::string(action);
   if (f.event->Has(rules::FieldId::kWorkloadName)) {
     j["workload"] = {{"name", std::string(f.event->GetString(rules::FieldId::kWorkloadName))}};
   }
@@ -82,7 +82,11 @@ void Agent::ProcessPending() {
 
 void Agent::PublishRuleFiring(const std::string& line, bool to_cloud) {
   if (control_) control_->PublishEvent(line);
-  if (to_cloud && cloud_ && config_.verifier) cloud_->Report(line);
+  if (to_cloud) ReportToCloud(line);
+}
+
+void Agent::ReportToCloud(const std::string& line) {
+  if (cloud_ && config_.verifier) cloud_->Report(line);
 }
 
 void Agent::RunConfiguredCommand(const std::string& name, const std::string& rule, const std::string& workload) {
@@ -151,17 +155,19 @@ void Agent::RunConfiguredCommand(const std::string& name, const std::string& rul
 void AgentActionSink::OnFiring(const rules::Firing& f) {
   ++agent_.rule_firings_;
   spdlog::debug("rule '{}' fired on {}", f.rule, rules::EventTypeName(f.event->type()));
+  // Every firing shows in `edgeward events`; only report() sends it on.
+  agent_.loop_->Post([a = &agent_, line = FiringLine(f, agent_.config_.node_id, "")] {
+    a->PublishRuleFiring(line, false);
+  });
 }
 
 void AgentActionSink::Log(const rules::Firing& f) {
-  const std::string line = FiringLine(f, agent_.config_.node_id, "log");
   spdlog::warn("rule '{}' ({}): {}", f.rule, rules::PriorityName(f.priority), f.output);
-  agent_.loop_->Post([a = &agent_, line] { a->PublishRuleFiring(line, false); });
 }
 
 void AgentActionSink::Report(const rules::Firing& f, rules::Priority p) {
   std::string line = FiringLine(f, agent_.config_.node_id, "report(priority: " + std::string(rules::PriorityName(p)) + ")");
-  agent_.loop_->Post([a = &agent_, line] { a->PublishRuleFiring(line, true); });
+  agent_.loop_->Post([a = &agent_, line] { a->ReportToCloud(line); });
 }
 
 void AgentActionSink::KillWorkload(const rules::Firing& f, std::string_view workload) {

@@ -72,6 +72,7 @@ class Agent {
   void OnEvent(const std::string& line);
   // A rule action's record in the history (and to the cloud with report()).
   void PublishRuleFiring(const std::string& line, bool to_cloud);
+  void ReportToCloud(const std::string& line);
   void RunConfiguredCommand(const std::string& name, const std::string& rule, const std::string& workload);
 
   // ---- control and metrics (agent_control.cc) ----
