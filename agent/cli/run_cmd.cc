@@ -1,4 +1,5 @@
-// `edgeward run --policy FILE [--events FILE|-] [--name NAME] [--state-dir DIR] -- CMD [ARGS...]`
+// `edgeward run --policy FILE [--events FILE|-] [--name NAME] [--state-dir DIR]
+//               [--node-id ID] [--cgroup-root DIR] [--env KEY=VALUE]... -- CMD [ARGS...]`
 // runs CMD confined by the policy (edgeward::sandbox) and exits with the
 // workload's status (or 128 + signal). A policy that doesn't validate exits
 // 2 before anything is created or launched; a sandbox that can't be set up
@@ -28,6 +29,9 @@ struct RunOptions {
   std::string policy_path;
   std::string events_path;  // "" none, "-" stdout
   std::string name;
+  std::string node_id;      // "node":{"id":...} in events
+  std::string cgroup_root;  // "" keeps the launcher's default
+  std::vector<std::string> env;  // KEY=VALUE for the workload
   std::vector<std::string> argv;
 };
 
@@ -80,6 +84,23 @@ int RunMain(const RunOptions& o, const Globals& g) {
   spec.policy = std::move(*pol);
   spec.argv = o.argv;
   spec.name = o.name;
+  spec.node_id = o.node_id;
+  if (!o.cgroup_root.empty()) spec.cgroup_root = o.cgroup_root;
+  for (const std::string& e : o.env) {
+    if (e.find('=') == std::string::npos || e.front() == '=') {
+      return Fail(InvalidArgument("--env '" + e + "': want KEY=VALUE"));
+    }
+  }
+  if (!o.env.empty()) {
+    // Explicit variables come on top of the launcher's minimal default
+    // (PATH, HOME=/), which an empty list would have given.
+    spec.env = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/"};
+    for (const std::string& e : o.env) {
+      const std::string key = e.substr(0, e.find('=') + 1);
+      std::erase_if(spec.env, [&](const std::string& have) { return have.starts_with(key); });
+      spec.env.push_back(e);
+    }
+  }
   if (!g.state_dir.empty()) {
     Status s = MakeDirs(g.state_dir, 0700);
     if (!s.ok()) return Fail(s);
@@ -158,6 +179,9 @@ void AddRunCommands(CLI::App& app, Globals& g) {
   run->add_option("--policy", opts->policy_path, "workload policy (YAML)")->required();
   run->add_option("--events", opts->events_path, "append events as JSON lines to FILE, or - for stdout");
   run->add_option("--name", opts->name, "workload name for events and the cgroup (default: metadata.name)");
+  run->add_option("--node-id", opts->node_id, "node id carried in events as node.id");
+  run->add_option("--cgroup-root", opts->cgroup_root, "cgroup filesystem root (default /sys/fs/cgroup)");
+  run->add_option("--env", opts->env, "KEY=VALUE for the workload's environment (repeatable)");
   AddStateDirOption(run, g);
   run->add_option("command", opts->argv, "the command and its arguments, after --")->required();
   run->callback([opts, &g] { g.exit_code = RunMain(*opts, g); });

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <charconv>
 
-namespace edgeward::daemon::internal {
+namespace edgeward::daemon::workload_internal {
 
 void WorkloadDiag::Add(const YAML::Mark& mark, std::string_view field, std::string_view text) {
   // yaml-cpp marks are 0-based; a null mark (-1) becomes 0, "unknown".
@@ -204,4 +204,4 @@ std::optional<int64_t> ReadInt(const YAML::Node& node, std::string_view path, in
   return v;
 }
 
-}  // namespace edgeward::daemon::internal
+}  // namespace edgeward::daemon::workload_internal

@@ -15,7 +15,7 @@
 
 #include "edgeward/base/status.h"
 
-namespace edgeward::daemon::internal {
+namespace edgeward::daemon::workload_internal {
 
 class WorkloadDiag {
  public:
@@ -76,4 +76,4 @@ std::vector<YAML::Node> ReadList(const YAML::Node& node, std::string_view path, 
 std::optional<int64_t> ReadInt(const YAML::Node& node, std::string_view path, int64_t min, int64_t max,
                                WorkloadDiag& diag);
 
-}  // namespace edgeward::daemon::internal
+}  // namespace edgeward::daemon::workload_internal

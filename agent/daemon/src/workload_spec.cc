@@ -25,15 +25,15 @@
 namespace edgeward::daemon {
 namespace {
 
-using internal::Closest;
-using internal::FieldPath;
-using internal::IndexPath;
-using internal::MapReader;
-using internal::Quoted;
-using internal::ReadInt;
-using internal::ReadList;
-using internal::ReadScalar;
-using internal::WorkloadDiag;
+using workload_internal::Closest;
+using workload_internal::FieldPath;
+using workload_internal::IndexPath;
+using workload_internal::MapReader;
+using workload_internal::Quoted;
+using workload_internal::ReadInt;
+using workload_internal::ReadList;
+using workload_internal::ReadScalar;
+using workload_internal::WorkloadDiag;
 
 constexpr size_t kMaxArgs = 1024;
 constexpr size_t kMaxArgBytes = 4096;

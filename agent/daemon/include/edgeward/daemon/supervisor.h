@@ -136,37 +136,38 @@ class WorkloadSupervisor {
 
  private:
   struct Workload;
-  struct Run;
 
-  // start / exit
+  Status EnsureInotify();
+  Workload* Find(const std::string& name);
+  Workload& Create(const std::string& name);
+  // start / exit (supervisor.cc)
   void StartWorkload(Workload& w);
-  void AfterMeasure(const std::string& name, uint64_t generation, Status measured);
+  void AfterMeasure(const std::string& name, uint64_t generation, const Status& measured);
   Status Spawn(Workload& w);
   void OnRunnerExit(const std::string& name);
-  void HandleExit(Workload& w, int code, const std::string& signal, bool saw_exit_event);
+  void HandleExit(Workload& w, std::optional<int> code, const std::string& signal);
   void ScheduleRestart(Workload& w);
-  // stop
   void StopWorkload(Workload& w, std::chrono::milliseconds grace, WorkloadState after);
   void KillNow(Workload& w);
+  void CancelTimers(Workload& w);
   void CheckStopAllDone();
-  // events
+  void SetState(Workload& w, WorkloadState s);
+  void ReattachOne(const std::string& name);
+  // events (supervisor_events.cc)
   Status OpenEvents(Workload& w);
   void DrainEvents(Workload& w);
   void OnInotify();
-  void RotateEventsIfLarge(Workload& w);
-  // state files
-  std::string Dir(const std::string& name) const;
-  Status WriteRunnerRecord(const Workload& w);
-  void RemoveRunnerRecord(const Workload& w);
-  void SetState(Workload& w, WorkloadState s);
+  Status RotateEventsIfLarge(Workload& w);
   void Emit(const std::string& line);
   void EmitCrashLoop(const Workload& w);
+  std::string Dir(const std::string& name) const;
 
   EventLoop& loop_;
   SupervisorOptions options_;
   UniqueFd inotify_;
   std::map<std::string, std::unique_ptr<Workload>> workloads_;
   std::map<int, std::string> inotify_watches_;  // wd → workload name
+  uint64_t next_generation_ = 1;  // supervisor-wide: a stale callback never matches
   bool stopping_all_ = false;
   std::function<void()> stop_all_done_;
   std::shared_ptr<int> alive_;  // posted callbacks hold a weak_ptr
