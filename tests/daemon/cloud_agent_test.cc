@@ -269,6 +269,8 @@ TEST_F(CloudAgentTest, RegistersAttestsAndGetsACertificate) {
   EXPECT_EQ((*certs)[0].expires_at, st.cert_not_after);
   EXPECT_TRUE(ReadFileToString(node_.path() + "/tls/tls-cert.pem", 1 << 16).ok());
 
+  // Events reach the loop after the status is updated.
+  ASSERT_TRUE(WaitFor([&] { return !Events("attestation.verdict").empty(); }));
   auto verdicts = Events("attestation.verdict");
   ASSERT_EQ(verdicts.size(), 1u);
   EXPECT_NE(verdicts[0].find("\"pass\":true"), std::string::npos) << verdicts[0];
@@ -522,6 +524,7 @@ TEST_F(CloudAgentTest, BundleFetchAppliesWithETagAndABadBundleIsRejected) {
   // parse: the node rejects it and keeps running version 1.
   PublishBundle(2, "apiVersion: edgeward/v1\nkind: WorkloadPolicy\nmetadata: {name: x}\nspec: {mode: sideways}\n");
   ASSERT_TRUE(WaitFor([&] { return Snap().bundles_rejected == 1; })) << Snap().verifier_error;
+  ASSERT_TRUE(WaitFor([&] { return !Events("bundle.rejected").empty(); }));
   auto rejected = Events("bundle.rejected");
   ASSERT_EQ(rejected.size(), 1u);
   EXPECT_NE(rejected[0].find("\"reason\":\"invalid_content\""), std::string::npos) << rejected[0];
@@ -600,6 +603,11 @@ TEST_F(CloudAgentTest, StartOptionsAreChecked) {
   s = c.Start();
   EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
   EXPECT_NE(s.message().find("PCR 16"), std::string::npos) << s.ToString();
+  CloudAgent d(*loop_, Options(/*with_verifier=*/false), {});
+  ASSERT_TRUE(d.Start().ok());
+  s = d.Start();
+  EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(s.message().find("already started"), std::string::npos) << s.ToString();
 }
 
 // Start() → first passing verdict on swtpm, over loopback TLS. Reported,

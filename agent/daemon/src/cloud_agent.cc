@@ -20,7 +20,10 @@ CloudAgent::~CloudAgent() { Stop(); }
 
 Status CloudAgent::Start() {
   const CloudAgentOptions& o = impl_->opt;
-  if (impl_->thread.joinable() || impl_->status.started) return FailedPrecondition("cloud agent: already started");
+  {
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    if (impl_->status.started) return FailedPrecondition("cloud agent: already started");
+  }
   if (o.node_id.empty()) return InvalidArgument("cloud agent: node_id is required");
   if (auto s = bundle::ValidateNodeId(o.node_id); !s.ok()) return s.WithContext("cloud agent: node_id");
   if (o.state_dir.empty()) return InvalidArgument("cloud agent: state_dir is required");
@@ -191,8 +194,11 @@ SteadyClock::time_point CloudAgent::Impl::NextWake(SteadyClock::time_point now) 
   if (!tpm_ok) wake = std::min(wake, tpm_retry_at);
   if (!opt.verifier_url.empty() && client) {
     auto net = [&](SteadyClock::time_point t) { return std::max(t, net_retry_at); };
-    if (!verifier_info || !registered) {
+    if (!verifier_info) {
       wake = std::min(wake, net_retry_at);
+    } else if (!registered) {
+      // Registration needs the TPM; with it down, the TPM retry wakes us.
+      if (tpm_ok) wake = std::min(wake, net_retry_at);
     } else {
       if (tpm_ok) wake = std::min(wake, net(next_attest));
       if (tpm_ok && have_cert) wake = std::min(wake, net(std::max(RenewalDue(now), renewal_retry_at)));
