@@ -1,5 +1,6 @@
 #include "edgeward/daemon/event_loop.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <pthread.h>
 #include <signal.h>
