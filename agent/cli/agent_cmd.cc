@@ -69,8 +69,12 @@ std::string FormatStatus(const json& s) {
   out << "rules:       " << Str(r, "loaded", "0") << " loaded, " << Str(r, "firings", "0") << " fired\n";
   const json c = s.value("cloud", json());
   if (c.is_object()) {
-    out << "verifier:    " << Str(c, "url") << (c.value("registered", false) ? ", registered" : ", not registered")
-        << "\n";
+    if (Str(c, "url", "").empty()) {
+      out << "verifier:    none (local-only)\n";
+    } else {
+      out << "verifier:    " << Str(c, "url") << (c.value("registered", false) ? ", registered" : ", not registered")
+          << "\n";
+    }
     const json v = c.value("last_verdict", json());
     out << "attestation: "
         << (v.is_object() ? std::string(v.value("pass", false) ? "pass" : "FAIL") + " at " + Str(v, "time")
