@@ -10,6 +10,7 @@
 #include <iostream>
 #include <memory>
 #include <optional>
+#include <set>
 
 #include "cli/common.h"
 #include "edgeward/base/file.h"
@@ -19,6 +20,7 @@
 #include "edgeward/bundle/time.h"
 #include "edgeward/bundle/verify.h"
 #include "edgeward/crypto/key_file.h"
+#include "edgeward/daemon/workload_spec.h"
 #include "edgeward/crypto/secure_bytes.h"
 #include "edgeward/attest/reference.h"
 #include "edgeward/policy/parse.h"
@@ -38,13 +40,28 @@ int64_t WallNow() { return static_cast<int64_t>(::time(nullptr)); }
 // checked file by file. Rules files are checked cumulatively in manifest
 // (path) order — each together with the rules files before it — because,
 // as in Falco, a list or macro must be defined before a later file uses it;
-// any error rejects the whole bundle.
+// any error rejects the whole bundle. Workloads are parsed with the
+// workload parser and must name a policy of the bundle (by metadata.name);
+// policies/ sorts before workloads/, so the policies are known by then.
 bundle::ContentValidator MakeContentValidator() {
   auto rules_so_far = std::make_shared<std::vector<rules::RuleSource>>();
-  return [rules_so_far](FileKind kind, std::string_view path, std::string_view bytes) -> Status {
+  auto policy_names = std::make_shared<std::set<std::string>>();
+  return [rules_so_far, policy_names](FileKind kind, std::string_view path, std::string_view bytes) -> Status {
     switch (kind) {
-      case FileKind::kPolicy:
-        return policy::ParsePolicy(bytes, std::string(path)).status();
+      case FileKind::kPolicy: {
+        auto pol = policy::ParsePolicy(bytes, std::string(path));
+        if (pol.ok()) policy_names->insert(pol->name);
+        return pol.status();
+      }
+      case FileKind::kWorkload: {
+        auto spec = daemon::ParseWorkloadSpec(bytes, std::string(path));
+        if (!spec.ok()) return spec.status();
+        if (!policy_names->contains(spec->policy)) {
+          return InvalidArgument(std::string(path) + ": field spec.policy: no policy named '" + spec->policy +
+                                 "' under policies/ in this bundle");
+        }
+        return Status::Ok();
+      }
       case FileKind::kRules: {
         rules_so_far->push_back(rules::RuleSource{std::string(path), std::string(bytes)});
         rules::Engine engine;

@@ -198,5 +198,31 @@ TEST_F(BundleCliTest, RulesAndReferenceFilesAreValidatedToo) {
   EXPECT_NE(show.output.find("active:           version 1"), std::string::npos) << show.output;
 }
 
+TEST_F(BundleCliTest, WorkloadsAreValidatedAndMustNameABundledPolicy) {
+  MakeRoot(dir_.File("root.json"), 1, "r1", "r2", "r3", {"r1", "r2"});
+  const std::string policy_name = "local-api";  // examples/policies/loopback-server.yaml
+  Write("src/workloads/web.yaml", "apiVersion: edgeward/v1\nkind: Workload\nmetadata: {name: web}\n"
+                                  "spec: {command: [/usr/bin/web], policy: " + policy_name + "}\n");
+  auto good = Run(Apply(Sign(Bundle(1))));
+  EXPECT_EQ(good.exit_code, 0) << good.output;
+
+  // A workload naming a policy the bundle doesn't carry: rejected whole.
+  Write("src/workloads/web.yaml", "apiVersion: edgeward/v1\nkind: Workload\nmetadata: {name: web}\n"
+                                  "spec: {command: [/usr/bin/web], policy: missing}\n");
+  auto missing = Run(Apply(Sign(Bundle(2))));
+  EXPECT_EQ(missing.exit_code, 1) << missing.output;
+  EXPECT_NE(missing.output.find("invalid_content: workloads/web.yaml"), std::string::npos) << missing.output;
+  EXPECT_NE(missing.output.find("no policy named 'missing'"), std::string::npos) << missing.output;
+
+  // A workload file with a typo: rejected, located.
+  Write("src/workloads/web.yaml", "apiVersion: edgeward/v1\nkind: Workload\nmetadata: {name: web}\n"
+                                  "spec: {comand: [/usr/bin/web], policy: " + policy_name + "}\n");
+  auto typo = Run(Apply(Sign(Bundle(3))));
+  EXPECT_EQ(typo.exit_code, 1) << typo.output;
+  EXPECT_NE(typo.output.find("workloads/web.yaml:4:8: field spec.comand: unknown key 'comand' (did you mean 'command'?)"),
+            std::string::npos)
+      << typo.output;
+}
+
 }  // namespace
 }  // namespace edgeward::bundle::test

@@ -180,6 +180,31 @@ TEST(BuildTest, DirectoryIsPackedAndOddEntriesRefused) {
   EXPECT_NE(stray.status().message().find("holds only the directories"), std::string::npos);
 }
 
+TEST(BuildTest, WorkloadsDirectoryIsCarriedAndDecoded) {
+  testing::TempDir dir;
+  ASSERT_EQ(::mkdir(dir.File("policies").c_str(), 0700), 0);
+  ASSERT_EQ(::mkdir(dir.File("workloads").c_str(), 0700), 0);
+  std::ofstream(dir.File("policies/web.yaml")) << "name: web\n";
+  std::ofstream(dir.File("workloads/web.yaml")) << "kind: Workload\n";
+  Targets all;
+  all.all = true;
+  auto b = MakeBundleFromDir(dir.path(), 1, kNow, kNow + kDay, all);
+  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  ASSERT_EQ(b->manifest.files.size(), 2u);
+  EXPECT_EQ(b->manifest.files[1].path, "workloads/web.yaml");
+  EXPECT_EQ(b->manifest.files[1].kind, FileKind::kWorkload);
+  EXPECT_EQ(FileKindName(FileKind::kWorkload), "workloads");
+  auto decoded = DecodeBundle(EncodeBundle(*b));
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  EXPECT_EQ(decoded->Content(*decoded->Find("workloads/web.yaml")), "kind: Workload\n");
+  auto kind = ValidateBundlePath("workloads/web.yaml");
+  ASSERT_TRUE(kind.ok());
+  EXPECT_EQ(*kind, FileKind::kWorkload);
+  auto other = ValidateBundlePath("workload/web.yaml");
+  ASSERT_FALSE(other.ok());
+  EXPECT_NE(other.status().message().find("top directory must be policies, rules, reference or workloads"), std::string::npos);
+}
+
 TEST(ChangesTest, ChangedFilesPerKind) {
   Bundle a = MakeTestBundle(1, 3);
   std::map<std::string, std::string> files = {{"policies/p0.yaml", std::string(a.Content(a.manifest.files[0]))},

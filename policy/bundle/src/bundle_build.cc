@@ -71,6 +71,7 @@ std::string_view FileKindName(FileKind kind) {
     case FileKind::kPolicy: return "policies";
     case FileKind::kRules: return "rules";
     case FileKind::kReference: return "reference";
+    case FileKind::kWorkload: return "workloads";
   }
   return "?";
 }
@@ -95,11 +96,12 @@ StatusOr<FileKind> ValidateBundlePath(std::string_view path) {
     if (slash == std::string_view::npos) break;
     start = slash + 1;
   }
-  if (parts.size() < 2) return bad("a file must be inside policies/, rules/ or reference/");
+  if (parts.size() < 2) return bad("a file must be inside policies/, rules/, reference/ or workloads/");
   if (parts[0] == "policies") return FileKind::kPolicy;
   if (parts[0] == "rules") return FileKind::kRules;
   if (parts[0] == "reference") return FileKind::kReference;
-  return bad("top directory must be policies, rules or reference");
+  if (parts[0] == "workloads") return FileKind::kWorkload;
+  return bad("top directory must be policies, rules, reference or workloads");
 }
 
 Status ValidateNodeId(std::string_view id) {
@@ -188,12 +190,12 @@ StatusOr<Bundle> MakeBundleFromDir(const std::string& dir, uint64_t version, int
     std::string full = dir + "/" + name;
     struct stat st {};
     if (::lstat(full.c_str(), &st) != 0) return EW_ERRNO("lstat", full);
-    if ((name != "policies" && name != "rules" && name != "reference") || !S_ISDIR(st.st_mode)) {
-      return InvalidArgument(full + ": a bundle directory holds only the directories policies/, rules/ and reference/");
+    if ((name != "policies" && name != "rules" && name != "reference" && name != "workloads") || !S_ISDIR(st.st_mode)) {
+      return InvalidArgument(full + ": a bundle directory holds only the directories policies/, rules/, reference/ and workloads/");
     }
     EW_RETURN_IF_ERROR(Walk(dir, name, 1, files));
   }
-  if (files.empty()) return InvalidArgument(dir + ": no files under policies/, rules/ or reference/");
+  if (files.empty()) return InvalidArgument(dir + ": no files under policies/, rules/, reference/ or workloads/");
   return MakeBundle(version, issued_at, expires_at, targets, files);
 }
 

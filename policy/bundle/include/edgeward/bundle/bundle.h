@@ -13,7 +13,7 @@
 // (the signature block only decides whether it is applied).
 //
 // Decoding is total: any deviation (truncation, trailing bytes, a size or
-// hash that disagrees, a path outside policies/ rules/ reference/, limits)
+// hash that disagrees, a path outside policies/ rules/ reference/ workloads/, limits)
 // → kInvalidArgument naming the byte offset or field path.
 #pragma once
 
@@ -44,8 +44,8 @@ inline constexpr size_t kMaxBundleBytes =
     8 + 12 + kMaxManifestBytes + kMaxPayloadBytes + kMaxSignatureBlockBytes;
 
 // The top directory of a file's path says what it is.
-enum class FileKind { kPolicy, kRules, kReference };
-std::string_view FileKindName(FileKind kind);  // "policies", "rules", "reference"
+enum class FileKind { kPolicy, kRules, kReference, kWorkload };
+std::string_view FileKindName(FileKind kind);  // "policies", "rules", "reference", "workloads"
 
 struct BundleFile {
   std::string path;  // "policies/web.yaml"
@@ -101,7 +101,8 @@ struct Bundle {
 
 // A path as a bundle may carry it: relative, components of [A-Za-z0-9._-]+
 // other than "." and "..", at most kMaxPathDepth deep and kMaxPathBytes
-// long, under policies/, rules/ or reference/ and not the directory itself.
+// long, under policies/, rules/, reference/ or workloads/ and not the
+// directory itself.
 StatusOr<FileKind> ValidateBundlePath(std::string_view path);
 
 StatusOr<Bundle> DecodeBundle(ByteView data);
@@ -110,7 +111,8 @@ Bytes EncodeBundle(const Bundle& bundle);
 // Builds an unsigned bundle. `files` (path → contents) are ordered by path.
 StatusOr<Bundle> MakeBundle(uint64_t version, int64_t issued_at, int64_t expires_at, const Targets& targets,
                             const std::map<std::string, std::string>& files);
-// Reads every regular file under DIR/policies, DIR/rules, DIR/reference.
+// Reads every regular file under DIR/policies, DIR/rules, DIR/reference,
+// DIR/workloads.
 // Any other entry at the top of DIR, a symlink, a special file or a path
 // the format can't carry → kInvalidArgument naming it.
 StatusOr<Bundle> MakeBundleFromDir(const std::string& dir, uint64_t version, int64_t issued_at,
