@@ -423,6 +423,41 @@ TEST_F(SupervisorTest, MeasurementFailureStillStarts) {
   ASSERT_TRUE(RunUntil([&] { return done; }));
 }
 
+// Footprint figures for the report (printed, not asserted: tests never fail
+// on size): each runner's RSS and what five supervised workloads add to
+// the supervising process; the loop sleeps while they run.
+TEST_F(SupervisorTest, FiveWorkloadsFootprint) {
+  const long rss_before = RssKb(::getpid());
+  WorkloadSupervisor sup(*loop_, Options());
+  std::vector<std::tuple<std::string, std::string, std::string, std::string>> five;
+  for (int i = 0; i < 5; ++i) five.emplace_back("sv-five-" + std::to_string(i), "[/bin/sleep, '60']", "{policy: always}", "");
+  ASSERT_TRUE(sup.Apply(Specs(five)).ok());
+  ASSERT_TRUE(RunUntil([&] { return Count("workload.start") == 5; }));
+  long runners = 0;
+  for (const WorkloadStatus& w : sup.List()) {
+    ASSERT_EQ(w.state, WorkloadState::kRunning);
+    runners += RssKb(w.pid);
+  }
+  const long rss_after = RssKb(::getpid());
+  std::printf("5 runners: %ld kB RSS total (%ld kB each); supervising process RSS %ld -> %ld kB\n", runners,
+              runners / 5, rss_before, rss_after);
+  // Idle: no wake-ups of the loop without a timer or an event.
+  const uint64_t wakeups = loop_->wakeups();
+  bool fired = false;
+  loop_->After(1s, [&] {
+    fired = true;
+    loop_->Stop();
+  });
+  ASSERT_TRUE(loop_->Run().ok());
+  ASSERT_TRUE(fired);
+  std::printf("loop wake-ups in 1 s idle with 5 workloads: %llu (1 is the test's own timer)\n",
+              static_cast<unsigned long long>(loop_->wakeups() - wakeups));
+  EXPECT_LE(loop_->wakeups() - wakeups, 2u);
+  bool done = false;
+  sup.StopAll(3s, [&] { done = true; });
+  ASSERT_TRUE(RunUntil([&] { return done; }));
+}
+
 // ---- reattach --------------------------------------------------------------
 
 // The agent in a child process: supervise, forward events to `forwarded`
