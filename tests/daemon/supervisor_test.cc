@@ -4,6 +4,7 @@
 #include "edgeward/daemon/supervisor.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -183,6 +184,11 @@ long RssKb(pid_t pid) {
 }
 
 TEST_F(SupervisorTest, StartsWorkloadAndForwardsItsEvents) {
+  // A descriptor of ours without close-on-exec: the runner must not get it.
+  const std::string marker = dir_.File("leak-marker");
+  std::ofstream(marker) << "x";
+  const int leaky = ::open(marker.c_str(), O_RDONLY);
+  ASSERT_GE(leaky, 0);
   WorkloadSupervisor sup(*loop_, Options());
   ASSERT_TRUE(sup.Apply(Specs({{"sv-start", "[/bin/sh, -c, 'sleep 30']", "{policy: always}", ""}})).ok());
   ASSERT_TRUE(RunUntil([&] { return Count("workload.start", "sv-start") == 1; }));
@@ -193,8 +199,24 @@ TEST_F(SupervisorTest, StartsWorkloadAndForwardsItsEvents) {
   EXPECT_THAT(events_[0], HasSubstr("\"node\":{\"id\":\"test-node\"}"));
   // The runner keeps to itself: its own session, no fd of ours.
   EXPECT_EQ(::getsid(st->pid), st->pid);
-  std::unique_ptr<DIR, int (*)(DIR*)> fds(::opendir(("/proc/" + std::to_string(st->pid) + "/fd").c_str()), &::closedir);
+  const std::string fd_dir = "/proc/" + std::to_string(st->pid) + "/fd";
+  std::unique_ptr<DIR, int (*)(DIR*)> fds(::opendir(fd_dir.c_str()), &::closedir);
   ASSERT_TRUE(fds);
+  std::map<int, std::string> targets;
+  while (dirent* e = ::readdir(fds.get())) {
+    if (e->d_name[0] == '.') continue;
+    char buf[4096];
+    const ssize_t n = ::readlink((fd_dir + "/" + e->d_name).c_str(), buf, sizeof buf - 1);
+    if (n > 0) targets[std::atoi(e->d_name)] = std::string(buf, static_cast<size_t>(n));
+  }
+  ::close(leaky);
+  EXPECT_EQ(targets[0], "/dev/null");
+  EXPECT_EQ(targets[1], dir_.File("state") + "/workloads/sv-start/runner.log");
+  EXPECT_EQ(targets[2], targets[1]);
+  for (const auto& [fd, target] : targets) {
+    EXPECT_NE(target, marker) << "fd " << fd << " leaked into the runner";
+    EXPECT_EQ(target.find("inotify"), std::string::npos) << "fd " << fd << ": " << target;
+  }
   std::printf("runner RSS: %ld kB\n", RssKb(st->pid));
   // State files are private.
   struct stat sb {};
