@@ -40,6 +40,18 @@ TEST(PackagingTest, InstallPutsBinaryUnitConfigRulesAndProfilesInPlace) {
   EXPECT_TRUE(S_ISREG(ModeOf(root + "/usr/share/edgeward/seccomp/strict.json")));
 }
 
+TEST(PackagingTest, ShippedDefaultConfigValidates) {
+  auto r = RunCommand(kBinaryDir + "/agent/edgeward agent --check-config --config " + kSourceDir + "/packaging/agent.yaml");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  // And the check is real: a misspelt key in a copy is a located error.
+  TempDir tmp;
+  auto bad = RunCommand("sed 's/^stateDir:/stateDri:/' " + kSourceDir + "/packaging/agent.yaml > " + tmp.File("bad.yaml") +
+                        " && " + kBinaryDir + "/agent/edgeward agent --check-config --config " + tmp.File("bad.yaml"));
+  EXPECT_EQ(bad.exit_code, 2) << bad.output;
+  EXPECT_NE(bad.output.find("bad.yaml:"), std::string::npos) << bad.output;
+  EXPECT_NE(bad.output.find("stateDri"), std::string::npos) << bad.output;
+}
+
 TEST(PackagingTest, UnitIsTypeNotifyWithWatchdogAndRatesMediumOrBetter) {
   const std::string unit = kSourceDir + "/packaging/systemd/edgeward.service";
   auto grep = RunCommand("grep -E '^(Type=notify|WatchdogSec=|ExecReload=|KillMode=process|StateDirectoryMode=0700)' " + unit + " | wc -l");
