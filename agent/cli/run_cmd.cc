@@ -181,6 +181,8 @@ void AddRunCommands(CLI::App& app, Globals& g) {
   run->add_option("--name", opts->name, "workload name for events and the cgroup (default: metadata.name)");
   run->add_option("--node-id", opts->node_id, "node id carried in events as node.id");
   run->add_option("--cgroup-root", opts->cgroup_root, "cgroup filesystem root (default /sys/fs/cgroup)");
+  // Note: CLI11 lets a vector option swallow the "--" that follows it, so
+  // give --env before another option, not right before "-- CMD".
   run->add_option("--env", opts->env, "KEY=VALUE for the workload's environment (repeatable)");
   AddStateDirOption(run, g);
   run->add_option("command", opts->argv, "the command and its arguments, after --")->required();

@@ -431,6 +431,24 @@ TEST_F(SupervisorTest, MeasuresBinaryAndFilesBeforeEveryStart) {
   }
 }
 
+TEST_F(SupervisorTest, EnvReachesTheWorkload) {
+  WorkloadSupervisor sup(*loop_, Options());
+  std::map<std::string, std::string> files;
+  files["policies/p.yaml"] = PolicyYaml("sv-env", shared_);
+  files["workloads/w.yaml"] =
+      "apiVersion: edgeward/v1\nkind: Workload\nmetadata: {name: sv-env}\nspec:\n  command: [/bin/sh, -c, 'echo "
+      "\"$GREETING $HOME\" > " + shared_ + "/env']\n  env: [GREETING=hello]\n  policy: sv-env\n"
+      "  restart: {policy: never}\n";
+  auto specs = LoadWorkloads(files);
+  ASSERT_TRUE(specs.ok()) << specs.status().ToString();
+  ASSERT_TRUE(sup.Apply(*specs).ok());
+  ASSERT_TRUE(RunUntil([&] { return Get(sup, "sv-env")->state == WorkloadState::kExited; }));
+  auto text = ReadFileToString(shared_ + "/env", 4096);
+  auto log = ReadFileToString(dir_.File("state") + "/workloads/sv-env/runner.log", 1 << 16);
+  ASSERT_TRUE(text.ok()) << text.status().ToString() << "\n" << (log.ok() ? *log : "");
+  EXPECT_EQ(*text, "hello /\n");
+}
+
 TEST_F(SupervisorTest, MeasurementFailureStillStarts) {
   auto opts = Options();
   opts.measure = [](const WorkloadSpec&, std::vector<std::string>, std::function<void(Status)> done) {

@@ -173,16 +173,20 @@ Status WorkloadSupervisor::Spawn(Workload& w) {
   EW_RETURN_IF_ERROR(WriteFileAtomic(dir + "/policy.yaml", AsBytes(w.spec.policy_text), 0600));
   EW_RETURN_IF_ERROR(WriteFileAtomic(dir + "/spec.json", AsBytes(workload_internal::SpecToJson(w.spec)), 0600));
   workload_internal::SpawnRequest req;
-  req.argv = {options_.edgeward_binary, "run",        "--policy", dir + "/policy.yaml", "--name",
-              w.name,                   "--events",   dir + "/events.jsonl",            "--state-dir",
-              options_.state_dir,       "--cgroup-root", options_.cgroup_root};
-  if (!options_.node_id.empty()) {
-    req.argv.push_back("--node-id");
-    req.argv.push_back(options_.node_id);
-  }
+  req.argv = {options_.edgeward_binary, "run"};
+  // --env first: CLI11 lets a vector option swallow a "--" right after it.
   for (const std::string& e : w.spec.env) {
     req.argv.push_back("--env");
     req.argv.push_back(e);
+  }
+  for (const std::string& a : {std::string("--policy"), dir + "/policy.yaml", std::string("--name"), w.name,
+                               std::string("--events"), dir + "/events.jsonl", std::string("--state-dir"),
+                               options_.state_dir, std::string("--cgroup-root"), options_.cgroup_root}) {
+    req.argv.push_back(a);
+  }
+  if (!options_.node_id.empty()) {
+    req.argv.push_back("--node-id");
+    req.argv.push_back(options_.node_id);
   }
   req.argv.push_back("--");
   for (const std::string& a : w.spec.command) req.argv.push_back(a);
