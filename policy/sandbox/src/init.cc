@@ -39,6 +39,17 @@ namespace {
   ::_exit(kSetupFailedExit);
 }
 
+// Blocks until the parent says "go" (it has written the id maps and moved
+// init into the cgroup): a byte, or EOF if the parent gave up.
+void WaitForGo(const ChildContext& ctx) {
+  char go = 0;
+  ssize_t n;
+  do {
+    n = ::read(ctx.control_fd, &go, 1);
+  } while (n < 0 && errno == EINTR);
+  if (n != 1) ::_exit(kSetupFailedExit);
+}
+
 // fork() without glibc's atfork handlers (they may take locks that another
 // thread held at clone time, and ASan's may allocate).
 pid_t RawFork() { return static_cast<pid_t>(::syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0)); }
@@ -141,18 +152,19 @@ bool ResetSignals(const ChildContext& ctx, ChildFailure* f) {
 [[noreturn]] void RunInit(const ChildContext& ctx) {
   ChildFailure f;
   // If the launcher dies, so does the sandbox (and with init, the whole pid
-  // namespace). Then wait until the parent has moved us into the cgroup
-  // (and written the id maps): a byte, or EOF if the parent gave up.
+  // namespace).
   if (::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) {
     SetChildFailure(&f, "init", "prctl", "PR_SET_PDEATHSIG", errno);
     ReportAndExit(ctx, f);
   }
-  char go = 0;
-  ssize_t n;
-  do {
-    n = ::read(ctx.control_fd, &go, 1);
-  } while (n < 0 && errno == EINTR);
-  if (n != 1) ::_exit(kSetupFailedExit);
+  // In a user namespace nothing below works before the parent has written
+  // the id maps, so wait for its "go" first. Otherwise wait only right
+  // before forking the workload: the parent's first cgroup.procs write on a
+  // v1 node blocks for an RCU grace period (cgroup_threadgroup_rwsem),
+  // several ms, and the namespace and mount setup below runs meanwhile.
+  // Nothing of the sandbox runs before init is in the cgroup: init does not
+  // fork before "go", and the workload inherits init's cgroup.
+  if (ctx.ns.user) WaitForGo(ctx);
 
   // A session of its own: otherwise kill(0, sig) from the workload reaches
   // the launcher's whole process group (the agent) across the pid
@@ -173,6 +185,7 @@ bool ResetSignals(const ChildContext& ctx, ChildFailure* f) {
     ReportAndExit(ctx, f);
   }
 
+  if (!ctx.ns.user) WaitForGo(ctx);
   pid_t workload = RawFork();
   if (workload < 0) {
     SetChildFailure(&f, "init", "clone", "workload", errno);
@@ -221,6 +234,7 @@ bool ResetSignals(const ChildContext& ctx, ChildFailure* f) {
   }
   // The raw wait status tells the parent exit code vs signal; our own exit
   // code carries the same for anyone who only sees init (128 + signal).
+  ssize_t n;
   do {
     n = ::write(ctx.control_fd, &status, sizeof(status));
   } while (n < 0 && errno == EINTR);

@@ -269,16 +269,29 @@ StatusOr<RunResult> Run(const LaunchSpec& spec) {
   control_child.Reset();
   handoff_child.Reset();
 
+  // Without a user namespace init builds the mounts while we attach it (see
+  // RunInit), so it may have failed and exited meanwhile, making the attach
+  // or the "go" fail (ESRCH, EPIPE). Its own report says why; prefer it.
+  auto setup_error = [&](Status s) -> Status {
+    (void)::kill(init, SIGKILL);
+    while (::waitpid(init, nullptr, 0) < 0 && errno == EINTR) {
+    }
+    guard.Reaped();
+    ChildFailure f;
+    // Every write end is gone now (init was the only child): a record or EOF.
+    if (::read(fail_rd.get(), &f, sizeof(f)) == static_cast<ssize_t>(sizeof(f))) return FromChildFailure(f);
+    return s;
+  };
   if (ctx.ns.user) {
     Status s = WriteIdMaps(init);
     if (!s.ok()) return StepError("namespaces", s);
   }
   {
     Status s = cgroup->Attach(init);
-    if (!s.ok()) return StepError("cgroup", s);
+    if (!s.ok()) return setup_error(StepError("cgroup", s));
   }
   const char go = 'g';
-  if (::send(control.get(), &go, 1, MSG_NOSIGNAL) != 1) return EW_ERRNO("send", "control: go");
+  if (::send(control.get(), &go, 1, MSG_NOSIGNAL) != 1) return setup_error(EW_ERRNO("send", "control: go"));
 
   // ---- 5. serve the sandbox until init exits --------------------------------
   std::optional<ChildFailure> failure;
