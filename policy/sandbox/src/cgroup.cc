@@ -116,6 +116,13 @@ Status FreezeAndKill(const std::string& dir) {
   return killed;
 }
 
+// True if dir/cgroup.procs lists no process. An empty group stays empty:
+// only a member can fork into it, and nobody but us attaches to it.
+bool IsEmpty(const std::string& dir) {
+  auto procs = ReadFileToString(dir + "/cgroup.procs", 64);
+  return procs.ok() && procs->find_first_not_of(" \n") == std::string::npos;
+}
+
 bool IsFreezer(const std::string& dir) {
   return dir.find("/freezer/") != std::string::npos;
 }
@@ -128,6 +135,9 @@ Status Cgroup::Destroy() {
   // controllers' groups empty by themselves.
   for (const std::string& dir : dirs_) {
     if (version_ != CgroupVersion::kV1 || !IsFreezer(dir)) continue;
+    // The usual case after the workload exited: nothing to freeze (saves
+    // the freeze, the state poll and the thaw on every launch).
+    if (IsEmpty(dir)) continue;
     Status s = FreezeAndKill(dir);
     if (!s.ok() && s.code() != StatusCode::kNotFound && first.ok()) first = s;
   }
