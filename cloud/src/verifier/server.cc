@@ -6,6 +6,7 @@
 #include <openssl/x509.h>
 
 #include <condition_variable>
+#include <mutex>
 #include <thread>
 
 #include "edgeward/base/log.h"
@@ -45,7 +46,16 @@ struct VerifierServer::Impl {
   std::unique_ptr<Service> service;
   std::unique_ptr<httplib::SSLServer> server;
   std::thread thread;
+  // Stop() (e.g. from a signal thread) and Wait() (the main thread) may run
+  // at the same time; joining one std::thread from two threads is undefined
+  // (and in practice hangs the second joiner), so joins are serialised.
+  std::mutex join_mutex;
   int port = 0;
+
+  void Join() {
+    std::lock_guard<std::mutex> lock(join_mutex);
+    if (thread.joinable()) thread.join();
+  }
 };
 
 VerifierServer::VerifierServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -55,12 +65,10 @@ Service& VerifierServer::service() { return *impl_->service; }
 
 void VerifierServer::Stop() {
   if (impl_->server) impl_->server->stop();
-  if (impl_->thread.joinable()) impl_->thread.join();
+  impl_->Join();
 }
 
-void VerifierServer::Wait() {
-  if (impl_->thread.joinable()) impl_->thread.join();
-}
+void VerifierServer::Wait() { impl_->Join(); }
 
 StatusOr<std::unique_ptr<VerifierServer>> VerifierServer::Start(const VerifierConfig& config) {
   auto impl = std::make_unique<Impl>();
