@@ -69,9 +69,11 @@ void CloudAgent::Impl::TryOpenTpm(SteadyClock::time_point now) {
     // After a TPM reset the measurement log starts over (measure.h): the
     // latest files of every workload are measured again so the new log
     // describes what runs. Unchanged files in the same boot cost nothing.
-    for (const auto& [name, files] : last_files) {
+    // (No structured binding: clang 14 can't capture one in the lambda.)
+    for (const auto& entry : last_files) {
+      const std::string& name = entry.first;
       bool queued = std::any_of(measures.begin(), measures.end(), [&](const MeasureRequest& m) { return m.name == name; });
-      if (!queued) measures.push_back({name, files, nullptr});
+      if (!queued) measures.push_back({name, entry.second, nullptr});
     }
   } else {
     spdlog::info("cloud agent: TPM {} open", tpm->tcti().ToString());

@@ -122,7 +122,10 @@ int Agent::Start() {
       spdlog::critical("{}", self.status().message());
       return kExitFailed;
     }
-    edgeward_binary_ = *self;
+    // The lean runner next to us (agent/run_main.cc) takes the same
+    // arguments and loads far fewer libraries per workload; else ourselves.
+    std::string lean = self->substr(0, self->rfind('/') + 1) + "edgeward-run";
+    edgeward_binary_ = ::access(lean.c_str(), X_OK) == 0 ? lean : *self;
   } else {
     edgeward_binary_ = config_.workloads.edgeward_binary;
   }
