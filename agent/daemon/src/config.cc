@@ -90,7 +90,7 @@ std::string Join(const std::string& path, const std::string& key) { return path.
 class MapReader {
  public:
   MapReader(const YAML::Node& node, std::string path, std::vector<std::string> known, Diagnostics& diag)
-      : path_(std::move(path)), diag_(diag) {
+      : path_(std::move(path)) {
     if (!node.IsDefined() || node.IsNull()) return;
     if (!node.IsMap()) {
       diag.Add(node.Mark(), path_.empty() ? "" : path_, "expected a mapping");
@@ -137,7 +137,6 @@ class MapReader {
 
  private:
   std::string path_;
-  Diagnostics& diag_;
   std::map<std::string, YAML::Node> values_;
 };
 
