@@ -19,12 +19,13 @@ constexpr EventTypeMask kBr = Bit(EventType::kBundleRejected);
 constexpr EventTypeMask kTf = Bit(EventType::kTpmFault);
 constexpr EventTypeMask kSo = Bit(EventType::kSpoolOverflow);
 constexpr EventTypeMask kCr = Bit(EventType::kCertRenewalFailed);
+constexpr EventTypeMask kNr = Bit(EventType::kNodeReregistered);
 
 constexpr std::string_view kEventTypeNames[kEventTypeCount] = {
     "sandbox.violation",   "workload.start",      "workload.exit",
     "workload.crash_loop", "attestation.verdict", "measurement.changed",
     "bundle.accepted",     "bundle.rejected",     "tpm.fault",
-    "spool.overflow",      "cert.renewal_failed",
+    "spool.overflow",      "cert.renewal_failed", "node.reregistered",
 };
 
 using T = FieldType;
@@ -65,9 +66,10 @@ constexpr FieldInfo kFields[kFieldCount] = {
     {"cert.reason", T::kString, kCr, kCr},
     {"cert.not_after", T::kString, kCr, 0},
     {"cert.days_left", T::kInt, kCr, 0},
+    {"registration.reason", T::kString, kNr, kNr},
 };
-static_assert(static_cast<int>(FieldId::kCertDaysLeft) == kFieldCount - 1);
-static_assert(static_cast<int>(EventType::kCertRenewalFailed) == kEventTypeCount - 1);
+static_assert(static_cast<int>(FieldId::kRegistrationReason) == kFieldCount - 1);
+static_assert(static_cast<int>(EventType::kNodeReregistered) == kEventTypeCount - 1);
 
 }  // namespace
 

@@ -53,6 +53,7 @@ TEST(EventParserTest, EveryEventTypeParses) {
       R"({"type":"tpm.fault","time":"2026-11-23T23:40:00Z","tpm":{"operation":"quote","rc":2306,"message":"TPM_RC_OBJECT_MEMORY"}})",
       R"({"type":"spool.overflow","time":"2026-11-23T23:40:00Z","spool":{"name":"reports","dropped":10,"bytes":4096}})",
       R"({"type":"cert.renewal_failed","time":"2026-11-23T23:40:00Z","cert":{"name":"node","reason":"timeout","not_after":"2026-12-01T00:00:00Z","days_left":7}})",
+      R"({"type":"node.reregistered","time":"2026-11-23T23:40:00Z","registration":{"reason":"unknown_node"}})",
   };
   for (const char* l : lines) {
     Event e;

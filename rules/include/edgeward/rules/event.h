@@ -35,8 +35,9 @@ enum class EventType : uint8_t {
   kTpmFault,
   kSpoolOverflow,
   kCertRenewalFailed,
+  kNodeReregistered,
 };
-inline constexpr int kEventTypeCount = 11;
+inline constexpr int kEventTypeCount = 12;
 // Bit i set ⇔ EventType(i) is included.
 using EventTypeMask = uint32_t;
 inline constexpr EventTypeMask kAllEventTypes = (1u << kEventTypeCount) - 1;
@@ -81,8 +82,9 @@ enum class FieldId : uint8_t {
   kCertReason,
   kCertNotAfter,
   kCertDaysLeft,
+  kRegistrationReason,
 };
-inline constexpr int kFieldCount = 35;
+inline constexpr int kFieldCount = 36;
 
 struct FieldInfo {
   std::string_view name;  // dotted path, e.g. "workload.pid"
