@@ -10,10 +10,8 @@
 #include <map>
 #include <set>
 
-#include "diagnostics.h"
 #include "edgeward/base/file.h"
 #include "edgeward/policy/capabilities.h"
-#include "edit_distance.h"
 #include "parse_internal.h"
 
 namespace edgeward::policy {
@@ -23,10 +21,10 @@ using internal::Diagnostics;
 using internal::Field;
 using internal::Index;
 using internal::MapReader;
+using internal::Quote;
 using internal::ReadSequence;
 using internal::ReadString;
 using internal::ReadUint;
-using internal::WithSuggestion;
 
 // 2^32-1 is (uid_t)-1, "no change" to setresuid(): never a real id.
 constexpr uint64_t kMaxId = 4294967294ULL;
@@ -44,8 +42,8 @@ void ParseMetadata(const YAML::Node& node, WorkloadPolicy& out, Diagnostics& dia
     if (auto s = ReadString(*n, m.Path("name"), diag)) {
       if (!ValidPolicyName(*s)) {
         diag.Add(n->Mark(), m.Path("name"),
-                 WithSuggestion(*s, "") + " is not a valid name (lower-case letters, digits, '-' and '.', "
-                                          "starting and ending with a letter or digit, at most 63 characters)");
+                 Quote(*s) + " is not a valid name (lower-case letters, digits, '-' and '.', "
+                             "starting and ending with a letter or digit, at most 63 characters)");
       } else {
         out.name = *s;
       }
@@ -112,7 +110,7 @@ SourceLocation ParseNamespaces(const YAML::Node& node, const std::string& path, 
     }
     if (*s == "mnt") ns = Namespace::kMount;  // the kernel's own short name
     if (!ns) {
-      diag.Add(items[i].Mark(), ip, "unknown namespace " + WithSuggestion(*s, internal::ClosestMatch(*s, known)) +
+      diag.Add(items[i].Mark(), ip, "unknown namespace " + Quote(*s, internal::ClosestMatch(*s, known)) +
                                         " (known: pid, mount, ipc, uts, net, cgroup, user)");
       continue;
     }
@@ -152,7 +150,7 @@ std::optional<NetworkMode> ParseNetworkMode(const YAML::Node& node, const std::s
   if (*s == "loopback") return NetworkMode::kLoopback;
   if (*s == "host") return NetworkMode::kHost;
   diag.Add(node.Mark(), path,
-           "unknown network mode " + WithSuggestion(*s, internal::ClosestMatch(*s, {"none", "loopback", "host"})) +
+           "unknown network mode " + Quote(*s, internal::ClosestMatch(*s, {"none", "loopback", "host"})) +
                " (expected none, loopback or host)");
   return std::nullopt;
 }
@@ -248,7 +246,7 @@ void ParseCapabilities(const YAML::Node& node, const std::string& path, Workload
       std::string upper;
       for (char c : s->substr(0, 64)) upper += (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c;
       if (upper.rfind("CAP_", 0) != 0) upper = "CAP_" + upper;
-      diag.Add(items[i].Mark(), ip, "unknown capability " + WithSuggestion(*s, internal::ClosestMatch(upper, all_views)));
+      diag.Add(items[i].Mark(), ip, "unknown capability " + Quote(*s, internal::ClosestMatch(upper, all_views)));
       continue;
     }
     if (std::find(out.capabilities.begin(), out.capabilities.end(), canon) != out.capabilities.end()) {
@@ -313,7 +311,7 @@ void ParseSpec(const YAML::Node& node, WorkloadPolicy& out, Diagnostics& diag) {
         out.mode = Mode::kLearn;
       } else {
         diag.Add(n->Mark(), m.Path("mode"),
-                 "unknown mode " + WithSuggestion(*s, internal::ClosestMatch(*s, {"enforce", "audit", "learn"})) +
+                 "unknown mode " + Quote(*s, internal::ClosestMatch(*s, {"enforce", "audit", "learn"})) +
                      " (expected enforce, audit or learn)");
       }
     }
@@ -372,13 +370,13 @@ void ParseDocument(const YAML::Node& doc, WorkloadPolicy& out, Diagnostics& diag
   out.where = diag.Where(doc.Mark());
   if (auto n = m.Required("apiVersion")) {
     if (auto s = ReadString(*n, "apiVersion", diag); s && *s != "edgeward/v1") {
-      diag.Add(n->Mark(), "apiVersion", "unsupported apiVersion " + WithSuggestion(*s, "") + " (expected edgeward/v1)");
+      diag.Add(n->Mark(), "apiVersion", "unsupported apiVersion " + Quote(*s) + " (expected edgeward/v1)");
     }
   }
   if (auto n = m.Required("kind")) {
     if (auto s = ReadString(*n, "kind", diag); s && *s != "WorkloadPolicy") {
       diag.Add(n->Mark(), "kind",
-               "unknown kind " + WithSuggestion(*s, internal::ClosestMatch(*s, {"WorkloadPolicy"})) +
+               "unknown kind " + Quote(*s, internal::ClosestMatch(*s, {"WorkloadPolicy"})) +
                    " (expected WorkloadPolicy)");
     }
   }

@@ -9,10 +9,8 @@
 #include <cstring>
 #include <map>
 
-#include "diagnostics.h"
 #include "edgeward/policy/parse.h"
 #include "edgeward/policy/syscalls.h"
-#include "edit_distance.h"
 #include "parse_internal.h"
 
 namespace edgeward::policy::internal {
@@ -39,7 +37,7 @@ std::optional<uint64_t> ReadArgValue(const YAML::Node& node, const std::string& 
   } else if (auto v = ParseUintText(*s)) {
     return v;
   }
-  diag.Add(node.Mark(), path, "expected a 64-bit integer (decimal, 0x hex, or negative), found " + WithSuggestion(*s, ""));
+  diag.Add(node.Mark(), path, "expected a 64-bit integer (decimal, 0x hex, or negative), found " + Quote(*s));
   return std::nullopt;
 }
 
@@ -76,7 +74,7 @@ std::vector<ArgCondition> ParseArgs(const YAML::Node& node, const std::string& p
         auto it = std::find_if(std::begin(kOps), std::end(kOps), [&](const OpName& o) { return o.name == *s; });
         if (it == std::end(kOps)) {
           diag.Add(n->Mark(), m.Path("op"),
-                   "unknown operator " + WithSuggestion(*s, ClosestMatch(*s, op_names)) +
+                   "unknown operator " + Quote(*s, ClosestMatch(*s, op_names)) +
                        " (expected eq, ne, lt, le, gt, ge, masked_eq)");
           ok = false;
         } else {
@@ -171,7 +169,7 @@ class SeccompParser {
       out_.profile_path = *norm;
     } else {
       diag_.Add(node.Mark(), path,
-                "unknown profile " + WithSuggestion(*s, ClosestMatch(*s, {"baseline", "strict", "none"})) +
+                "unknown profile " + Quote(*s, ClosestMatch(*s, {"baseline", "strict", "none"})) +
                     " (expected baseline, strict, none or an absolute path to an OCI seccomp JSON)");
     }
   }
@@ -196,7 +194,7 @@ class SeccompParser {
         if (!s) {
           ok = false;
         } else if (!IsKnownSyscall(*s)) {
-          diag_.Add(name_node->Mark(), m.Path("name"), "unknown syscall " + WithSuggestion(*s, diag_.WantSuggestions() ? SuggestSyscall(*s) : ""));
+          diag_.Add(name_node->Mark(), m.Path("name"), "unknown syscall " + Quote(*s, diag_.WantSuggestions() ? SuggestSyscall(*s) : ""));
           ok = false;
         } else if (FindDangerous(*s) == nullptr) {
           diag_.Add(name_node->Mark(), m.Path("name"),
@@ -289,7 +287,7 @@ class SeccompParser {
           continue;
         }
         if (!IsKnownSyscall(*s)) {
-          diag_.Add(nn.Mark(), np, "unknown syscall " + WithSuggestion(*s, diag_.WantSuggestions() ? SuggestSyscall(*s) : ""));
+          diag_.Add(nn.Mark(), np, "unknown syscall " + Quote(*s, diag_.WantSuggestions() ? SuggestSyscall(*s) : ""));
           ok = false;
           continue;
         }

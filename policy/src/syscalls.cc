@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "edit_distance.h"
+#include "edgeward/base/yaml_input.h"
 
 namespace edgeward::policy {
 namespace {
@@ -112,7 +112,7 @@ std::string SuggestSyscall(std::string_view name) {
   std::string best;
   size_t best_d = 3;
   for (const std::string& cand : AllSyscallNames()) {
-    const size_t d = internal::EditDistance(name, cand, best_d);
+    const size_t d = yaml_input::EditDistance(name, cand, best_d);
     if (d < best_d) {
       best_d = d;
       best = cand;
