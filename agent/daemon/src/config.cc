@@ -8,156 +8,39 @@
 #include <algorithm>
 #include <cctype>
 #include <exception>
-#include <functional>
-#include <limits>
-#include <set>
 
 #include "edgeward/base/file.h"
+#include "edgeward/base/yaml_input.h"
 
 namespace edgeward::daemon {
 namespace {
 
-struct Error {
-  int line, column;
-  std::string text;
-};
+using yaml_input::Diagnostics;
+using yaml_input::Index;
+using yaml_input::MapReader;
+using yaml_input::Quote;
+using yaml_input::ReadSequence;
+using yaml_input::ReadString;
 
-class Diagnostics {
- public:
-  explicit Diagnostics(std::string file) : file_(std::move(file)) {}
-  void Add(const YAML::Mark& mark, const std::string& field, const std::string& text) {
-    const int line = mark.line >= 0 ? mark.line + 1 : 0;
-    const int col = mark.column >= 0 ? mark.column + 1 : 0;
-    std::string s = file_ + ":" + std::to_string(line) + ":" + std::to_string(col) + ": ";
-    if (!field.empty()) s += "field " + field + ": ";
-    s += text;
-    errors_.push_back({line, col, std::move(s)});
-  }
-  bool empty() const { return errors_.empty(); }
-  Status ToStatus() {
-    std::stable_sort(errors_.begin(), errors_.end(), [](const Error& a, const Error& b) {
-      return a.line != b.line ? a.line < b.line : a.column < b.column;
-    });
-    std::string msg;
-    for (const auto& e : errors_) {
-      if (!msg.empty()) msg += '\n';
-      msg += e.text;
-    }
-    return InvalidArgument(msg);
-  }
-
- private:
-  std::string file_;
-  std::vector<Error> errors_;
-};
-
-size_t EditDistance(std::string_view a, std::string_view b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diag = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      const size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diag = up;
-    }
-  }
-  return row[b.size()];
-}
-
-// Keys of outside input may hold control bytes: quote them printable.
-std::string Printable(std::string_view s) {
-  std::string out;
-  for (unsigned char c : s.substr(0, 64)) {
-    if (c >= 0x20 && c < 0x7f) {
-      out += static_cast<char>(c);
-    } else {
-      static constexpr char kHex[] = "0123456789abcdef";
-      out += "\\x";
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  if (s.size() > 64) out += "...";
-  return out;
-}
-
-std::string Join(const std::string& path, const std::string& key) { return path.empty() ? key : path + "." + key; }
-
-// Reads one mapping: flags unknown keys (with a suggestion) and duplicates,
-// then hands out the known ones.
-class MapReader {
- public:
-  MapReader(const YAML::Node& node, std::string path, std::vector<std::string> known, Diagnostics& diag)
-      : path_(std::move(path)) {
-    if (!node.IsDefined() || node.IsNull()) return;
-    if (!node.IsMap()) {
-      diag.Add(node.Mark(), path_.empty() ? "" : path_, "expected a mapping");
-      return;
-    }
-    for (auto it = node.begin(); it != node.end(); ++it) {
-      if (!it->first.IsScalar()) {
-        diag.Add(it->first.Mark(), path_, "a mapping key must be a plain name");
-        continue;
-      }
-      const std::string k = it->first.Scalar();
-      if (std::find(known.begin(), known.end(), k) == known.end()) {
-        std::string best;
-        size_t best_d = std::numeric_limits<size_t>::max();
-        for (const auto& c : known) {
-          const size_t d = EditDistance(k, c);
-          if (d < best_d) best_d = d, best = c;
-        }
-        std::string msg = "unknown field '" + Printable(k) + "'";
-        if (!best.empty() && best_d <= std::max<size_t>(1, std::min<size_t>(3, k.size() / 3))) {
-          msg += " (did you mean '" + best + "'?)";
-        } else {
-          msg += " (known: ";
-          for (size_t i = 0; i < known.size(); ++i) msg += (i ? ", " : "") + known[i];
-          msg += ")";
-        }
-        diag.Add(it->first.Mark(), Join(path_, Printable(k)), msg);
-        continue;
-      }
-      if (values_.count(k)) {
-        diag.Add(it->first.Mark(), Join(path_, k), "duplicate key '" + k + "'");
-        continue;
-      }
-      values_.emplace(k, it->second);
-    }
-  }
-  // The value of `key` if present and not null.
-  std::optional<YAML::Node> Get(const std::string& key) const {
-    auto it = values_.find(key);
-    if (it == values_.end() || it->second.IsNull()) return std::nullopt;
-    return it->second;
-  }
-  std::string Path(const std::string& key) const { return Join(path_, key); }
-
- private:
-  std::string path_;
-  std::map<std::string, YAML::Node> values_;
-};
-
-std::optional<std::string> ReadString(const YAML::Node& n, const std::string& path, Diagnostics& diag) {
-  if (!n.IsScalar()) {
-    diag.Add(n.Mark(), path, n.IsMap() ? "expected a string, found a mapping" : "expected a string, found a list");
-    return std::nullopt;
-  }
-  return n.Scalar();
-}
+// The config is small and read once at start: every error is shown. Its
+// unknown keys are "fields" and, with no close match, list the known ones.
+constexpr yaml_input::Dialect kConfigDialect{.kind = "config",
+                                             .max_reported = yaml_input::Dialect::kUnlimited,
+                                             .max_values = yaml_input::Dialect::kUnlimited,
+                                             .unknown_key_noun = "field",
+                                             .list_known_keys = true,
+                                             .max_suggestion_distance = 3};
 
 void ReadAbsolutePath(const MapReader& m, const std::string& key, std::string& out, bool allow_empty,
                       Diagnostics& diag) {
-  auto n = m.Get(key);
+  auto n = m.GetNonNull(key);
   if (!n) return;
   auto s = ReadString(*n, m.Path(key), diag);
   if (!s) return;
   if (s->empty() && allow_empty) {
     out.clear();
   } else if (s->empty() || s->front() != '/' || s->find('\0') != std::string::npos) {
-    diag.Add(n->Mark(), m.Path(key), "'" + Printable(*s) + "' is not an absolute path");
+    diag.Add(n->Mark(), m.Path(key), Quote(*s) + " is not an absolute path");
   } else {
     out = *s;
   }
@@ -165,16 +48,16 @@ void ReadAbsolutePath(const MapReader& m, const std::string& key, std::string& o
 
 void ReadDuration(const MapReader& m, const std::string& key, std::chrono::milliseconds min,
                   std::chrono::milliseconds& out, Diagnostics& diag) {
-  auto n = m.Get(key);
+  auto n = m.GetNonNull(key);
   if (!n) return;
   auto s = ReadString(*n, m.Path(key), diag);
   if (!s) return;
   std::chrono::milliseconds d{};
   if (!ParseDuration(*s, &d)) {
     diag.Add(n->Mark(), m.Path(key),
-             "'" + Printable(*s) + "' is not a duration (e.g. 250ms, 30s, 10m, 1h30m; at most 30 days)");
+             Quote(*s) + " is not a duration (e.g. 250ms, 30s, 10m, 1h30m; at most 30 days)");
   } else if (d < min) {
-    diag.Add(n->Mark(), m.Path(key), "'" + Printable(*s) + "' is too short (at least " + FormatDuration(min) + ")");
+    diag.Add(n->Mark(), m.Path(key), Quote(*s) + " is too short (at least " + FormatDuration(min) + ")");
   } else {
     out = d;
   }
@@ -183,7 +66,7 @@ void ReadDuration(const MapReader& m, const std::string& key, std::chrono::milli
 template <typename Enum>
 void ReadEnum(const MapReader& m, const std::string& key, const std::vector<std::pair<std::string, Enum>>& names,
               Enum& out, Diagnostics& diag) {
-  auto n = m.Get(key);
+  auto n = m.GetNonNull(key);
   if (!n) return;
   auto s = ReadString(*n, m.Path(key), diag);
   if (!s) return;
@@ -195,17 +78,7 @@ void ReadEnum(const MapReader& m, const std::string& key, const std::vector<std:
     }
     known += (known.empty() ? "" : ", ") + name;
   }
-  diag.Add(n->Mark(), m.Path(key), "'" + Printable(*s) + "' is not one of: " + known);
-}
-
-std::vector<YAML::Node> ReadList(const YAML::Node& n, const std::string& path, Diagnostics& diag) {
-  std::vector<YAML::Node> out;
-  if (!n.IsSequence()) {
-    diag.Add(n.Mark(), path, "expected a list");
-    return out;
-  }
-  for (const auto& item : n) out.push_back(item);
-  return out;
+  diag.Add(n->Mark(), m.Path(key), Quote(*s) + " is not one of: " + known);
 }
 
 bool ValidName(std::string_view s, size_t max) {
@@ -266,13 +139,13 @@ void ParseRoot(const YAML::Node& root, AgentConfig& c, Diagnostics& diag) {
                 diag);
 
   c.node_id = DefaultNodeId();
-  if (auto n = top.Get("node")) {
+  if (auto n = top.GetNonNull("node")) {
     MapReader m(*n, "node", {"id"}, diag);
-    if (auto id = m.Get("id")) {
+    if (auto id = m.GetNonNull("id")) {
       if (auto s = ReadString(*id, "node.id", diag)) {
         if (!ValidName(*s, 64)) {
           diag.Add(id->Mark(), "node.id",
-                   "'" + Printable(*s) + "' is not a valid node id (1-64 of letters, digits, '-', '_', '.')");
+                   Quote(*s) + " is not a valid node id (1-64 of letters, digits, '-', '_', '.')");
         } else {
           c.node_id = *s;
         }
@@ -281,13 +154,13 @@ void ParseRoot(const YAML::Node& root, AgentConfig& c, Diagnostics& diag) {
   }
   ReadAbsolutePath(top, "stateDir", c.state_dir, false, diag);
 
-  if (auto n = top.Get("tpm")) {
+  if (auto n = top.GetNonNull("tpm")) {
     MapReader m(*n, "tpm", {"tcti"}, diag);
-    if (auto t = m.Get("tcti")) {
+    if (auto t = m.GetNonNull("tcti")) {
       if (auto s = ReadString(*t, "tpm.tcti", diag)) {
         if (!ValidTcti(*s)) {
           diag.Add(t->Mark(), "tpm.tcti",
-                   "'" + Printable(*s) + "' is not a TCTI (auto | none | device:PATH | swtpm:host=H,port=P | mssim:... | tabrmd:...)");
+                   Quote(*s) + " is not a TCTI (auto | none | device:PATH | swtpm:host=H,port=P | mssim:... | tabrmd:...)");
         } else {
           c.tpm_tcti = *s;
         }
@@ -295,20 +168,20 @@ void ParseRoot(const YAML::Node& root, AgentConfig& c, Diagnostics& diag) {
     }
   }
 
-  if (auto n = top.Get("verifier")) {
+  if (auto n = top.GetNonNull("verifier")) {
     MapReader m(*n, "verifier", {"url", "caFile"}, diag);
     AgentConfig::Verifier v;
-    auto url = m.Get("url");
+    auto url = m.GetNonNull("url");
     if (!url) {
       diag.Add(n->Mark(), "verifier.url", "missing (remove the verifier section to run local-only)");
     } else if (auto s = ReadString(*url, "verifier.url", diag)) {
       if (s->rfind("https://", 0) != 0 || s->size() <= 8) {
-        diag.Add(url->Mark(), "verifier.url", "'" + Printable(*s) + "' is not an https:// URL");
+        diag.Add(url->Mark(), "verifier.url", Quote(*s) + " is not an https:// URL");
       } else {
         v.url = *s;
       }
     }
-    if (!m.Get("caFile")) {
+    if (!m.GetNonNull("caFile")) {
       diag.Add(n->Mark(), "verifier.caFile", "missing (the CA bundle the verifier's certificate chains to)");
     } else {
       ReadAbsolutePath(m, "caFile", v.ca_file, false, diag);
@@ -316,12 +189,12 @@ void ParseRoot(const YAML::Node& root, AgentConfig& c, Diagnostics& diag) {
     c.verifier = v;
   }
 
-  if (auto n = top.Get("attestation")) {
+  if (auto n = top.GetNonNull("attestation")) {
     MapReader m(*n, "attestation", {"interval"}, diag);
     ReadDuration(m, "interval", std::chrono::seconds(1), c.attestation_interval, diag);
   }
 
-  if (auto n = top.Get("bundles")) {
+  if (auto n = top.GetNonNull("bundles")) {
     MapReader m(*n, "bundles", {"rootFile", "fetchInterval", "jitter", "localFile"}, diag);
     ReadAbsolutePath(m, "rootFile", c.bundles.root_file, false, diag);
     ReadDuration(m, "fetchInterval", std::chrono::seconds(1), c.bundles.fetch_interval, diag);
@@ -329,24 +202,24 @@ void ParseRoot(const YAML::Node& root, AgentConfig& c, Diagnostics& diag) {
     ReadAbsolutePath(m, "localFile", c.bundles.local_file, true, diag);
   }
 
-  if (auto n = top.Get("workloads")) {
+  if (auto n = top.GetNonNull("workloads")) {
     MapReader m(*n, "workloads", {"edgewardBinary", "cgroupRoot", "stopTimeout"}, diag);
     ReadAbsolutePath(m, "edgewardBinary", c.workloads.edgeward_binary, true, diag);
     ReadAbsolutePath(m, "cgroupRoot", c.workloads.cgroup_root, false, diag);
     ReadDuration(m, "stopTimeout", std::chrono::milliseconds(100), c.workloads.stop_timeout, diag);
   }
 
-  if (auto n = top.Get("control")) {
+  if (auto n = top.GetNonNull("control")) {
     MapReader m(*n, "control", {"socket", "group"}, diag);
     ReadAbsolutePath(m, "socket", c.control.socket, false, diag);
     if (c.control.socket.size() >= 108) {  // sizeof(sockaddr_un::sun_path)
-      diag.Add(m.Get("socket") ? m.Get("socket")->Mark() : n->Mark(), "control.socket",
+      diag.Add(m.GetNonNull("socket") ? m.GetNonNull("socket")->Mark() : n->Mark(), "control.socket",
                "path too long for a Unix socket (at most 107 bytes)");
     }
-    if (auto g = m.Get("group")) {
+    if (auto g = m.GetNonNull("group")) {
       if (auto s = ReadString(*g, "control.group", diag)) {
         if (!s->empty() && !ValidName(*s, 32)) {
-          diag.Add(g->Mark(), "control.group", "'" + Printable(*s) + "' is not a group name");
+          diag.Add(g->Mark(), "control.group", Quote(*s) + " is not a group name");
         } else {
           c.control.group = *s;
         }
@@ -356,9 +229,9 @@ void ParseRoot(const YAML::Node& root, AgentConfig& c, Diagnostics& diag) {
 
   bool metrics_set = false;
   YAML::Mark metrics_mark;
-  if (auto n = top.Get("metrics")) {
+  if (auto n = top.GetNonNull("metrics")) {
     MapReader m(*n, "metrics", {"listen"}, diag);
-    if (auto l = m.Get("listen")) {
+    if (auto l = m.GetNonNull("listen")) {
       metrics_set = true;
       metrics_mark = l->Mark();
       if (auto s = ReadString(*l, "metrics.listen", diag)) c.metrics.listen = *s;
@@ -366,10 +239,10 @@ void ParseRoot(const YAML::Node& root, AgentConfig& c, Diagnostics& diag) {
   }
   if (!c.metrics.listen.empty() && !SplitListen(c.metrics.listen, &c.metrics.host, &c.metrics.port)) {
     diag.Add(metrics_set ? metrics_mark : YAML::Mark(), "metrics.listen",
-             "'" + Printable(c.metrics.listen) + "' is not HOST:PORT or [V6]:PORT (\"\" disables metrics)");
+             Quote(c.metrics.listen) + " is not HOST:PORT or [V6]:PORT (\"\" disables metrics)");
   }
 
-  if (auto n = top.Get("log")) {
+  if (auto n = top.GetNonNull("log")) {
     MapReader m(*n, "log", {"format", "level", "target"}, diag);
     ReadEnum<LogFormat>(m, "format", {{"text", LogFormat::kText}, {"json", LogFormat::kJson}}, c.log.format, diag);
     ReadEnum<std::string>(m, "level",
@@ -380,16 +253,16 @@ void ParseRoot(const YAML::Node& root, AgentConfig& c, Diagnostics& diag) {
                         c.log.target, diag);
   }
 
-  if (auto n = top.Get("rules")) {
+  if (auto n = top.GetNonNull("rules")) {
     MapReader m(*n, "rules", {"files"}, diag);
-    if (auto f = m.Get("files")) {
-      auto items = ReadList(*f, "rules.files", diag);
+    if (auto f = m.GetNonNull("files")) {
+      auto items = ReadSequence(*f, "rules.files", diag);
       for (size_t i = 0; i < items.size(); ++i) {
-        const std::string p = "rules.files[" + std::to_string(i) + "]";
+        const std::string p = Index("rules.files", i);
         auto s = ReadString(items[i], p, diag);
         if (!s) continue;
         if (s->empty() || s->front() != '/') {
-          diag.Add(items[i].Mark(), p, "'" + Printable(*s) + "' is not an absolute path");
+          diag.Add(items[i].Mark(), p, Quote(*s) + " is not an absolute path");
           continue;
         }
         c.rule_files.push_back(*s);
@@ -397,9 +270,9 @@ void ParseRoot(const YAML::Node& root, AgentConfig& c, Diagnostics& diag) {
     }
   }
 
-  if (auto n = top.Get("actions")) {
+  if (auto n = top.GetNonNull("actions")) {
     MapReader m(*n, "actions", {"commands"}, diag);
-    if (auto cmds = m.Get("commands")) {
+    if (auto cmds = m.GetNonNull("commands")) {
       if (!cmds->IsMap()) {
         diag.Add(cmds->Mark(), "actions.commands", "expected a mapping of name: [argv...]");
       } else {
@@ -409,21 +282,26 @@ void ParseRoot(const YAML::Node& root, AgentConfig& c, Diagnostics& diag) {
             continue;
           }
           const std::string name = it->first.Scalar();
-          const std::string p = "actions.commands." + Printable(name);
+          const std::string p = "actions.commands." + yaml_input::Printable(name);
           if (!ValidName(name, 64)) {
-            diag.Add(it->first.Mark(), p, "'" + Printable(name) + "' is not a valid command name");
+            diag.Add(it->first.Mark(), p, Quote(name) + " is not a valid command name");
             continue;
           }
           if (c.commands.count(name)) {
             diag.Add(it->first.Mark(), p, "duplicate command '" + name + "'");
             continue;
           }
-          auto items = ReadList(it->second, p, diag);
+          // ReadSequence takes null for an empty list; "name:" is no command.
+          if (it->second.IsNull()) {
+            diag.Add(it->second.Mark(), p, "expected a list");
+            continue;
+          }
+          auto items = ReadSequence(it->second, p, diag);
           std::vector<std::string> argv;
           bool ok = !items.empty();
           if (items.empty() && it->second.IsSequence()) diag.Add(it->second.Mark(), p, "empty command");
           for (size_t i = 0; i < items.size(); ++i) {
-            auto s = ReadString(items[i], p + "[" + std::to_string(i) + "]", diag);
+            auto s = ReadString(items[i], Index(p, i), diag);
             if (!s) {
               ok = false;
               continue;
@@ -496,7 +374,7 @@ StatusOr<AgentConfig> ParseAgentConfig(std::string_view text, const std::string&
   if (text.size() > kMaxConfigBytes) {
     return OutOfRange(file_name + ": config larger than " + std::to_string(kMaxConfigBytes) + " bytes");
   }
-  Diagnostics diag(file_name);
+  Diagnostics diag(file_name, kConfigDialect);
   AgentConfig c;
   c.source = file_name;
   try {

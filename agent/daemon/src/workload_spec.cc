@@ -1,5 +1,5 @@
 // The workload parser: one pass over the YAML that builds WorkloadSpec and
-// records every problem with its location (workload_diag.h); LoadWorkloads
+// records every problem with its location (edgeward/base/yaml_input.h); LoadWorkloads
 // then resolves policies across files, where the locations of the `policy`
 // fields are still at hand.
 #include "edgeward/daemon/workload_spec.h"
@@ -18,22 +18,26 @@
 #include "edgeward/base/bytes.h"
 #include "edgeward/base/errno_status.h"
 #include "edgeward/base/file.h"
+#include "edgeward/base/yaml_input.h"
 #include "edgeward/crypto/hash.h"
 #include "edgeward/policy/parse.h"
-#include "workload_diag.h"
 
 namespace edgeward::daemon {
 namespace {
 
-using workload_internal::Closest;
-using workload_internal::FieldPath;
-using workload_internal::IndexPath;
-using workload_internal::MapReader;
-using workload_internal::Quoted;
-using workload_internal::ReadInt;
-using workload_internal::ReadList;
-using workload_internal::ReadScalar;
-using workload_internal::WorkloadDiag;
+using yaml_input::ClosestMatch;
+using yaml_input::Diagnostics;
+using yaml_input::Index;
+using yaml_input::MapReader;
+using yaml_input::Quote;
+using yaml_input::ReadInt;
+using yaml_input::ReadSequence;
+using yaml_input::ReadString;
+
+// A workload file is small: fewer errors shown and fewer values read than
+// for a policy; a missing key is named by the field path alone.
+constexpr yaml_input::Dialect kWorkloadDialect{
+    .kind = "workload", .max_reported = 50, .max_values = 5000, .name_missing_key = false};
 
 constexpr size_t kMaxArgs = 1024;
 constexpr size_t kMaxArgBytes = 4096;
@@ -50,7 +54,7 @@ bool HasNul(std::string_view s) { return s.find('\0') != std::string_view::npos;
 
 StatusOr<std::chrono::milliseconds> ParseDurationText(std::string_view text) {
   auto bad = [&] {
-    return InvalidArgument("bad duration " + Quoted(text) + " (want a whole number with ms, s, m or h, e.g. 1s)");
+    return InvalidArgument("bad duration " + Quote(text) + " (want a whole number with ms, s, m or h, e.g. 1s)");
   };
   size_t digits = 0;
   while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
@@ -70,12 +74,12 @@ StatusOr<std::chrono::milliseconds> ParseDurationText(std::string_view text) {
   } else {
     return bad();
   }
-  if (ms > static_cast<uint64_t>(kMaxDuration.count())) return InvalidArgument("duration " + Quoted(text) + " is longer than 7 days");
+  if (ms > static_cast<uint64_t>(kMaxDuration.count())) return InvalidArgument("duration " + Quote(text) + " is longer than 7 days");
   return std::chrono::milliseconds(static_cast<int64_t>(ms));
 }
 
-std::optional<std::chrono::milliseconds> ReadDuration(const YAML::Node& node, const std::string& path, WorkloadDiag& diag) {
-  auto s = ReadScalar(node, path, diag);
+std::optional<std::chrono::milliseconds> ReadDuration(const YAML::Node& node, const std::string& path, Diagnostics& diag) {
+  auto s = ReadString(node, path, diag);
   if (!s) return std::nullopt;
   auto d = ParseDurationText(*s);
   if (!d.ok()) {
@@ -85,11 +89,11 @@ std::optional<std::chrono::milliseconds> ReadDuration(const YAML::Node& node, co
   return *d;
 }
 
-void ParseRestart(const YAML::Node& node, const std::string& path, RestartRule& out, WorkloadDiag& diag) {
+void ParseRestart(const YAML::Node& node, const std::string& path, RestartRule& out, Diagnostics& diag) {
   MapReader m(node, path, {"policy", "backoff", "crashLoop"}, diag);
   if (!m.is_map()) return;
   if (auto n = m.Get("policy")) {
-    if (auto s = ReadScalar(*n, m.Path("policy"), diag)) {
+    if (auto s = ReadString(*n, m.Path("policy"), diag)) {
       if (*s == "always") {
         out.policy = RestartPolicy::kAlways;
       } else if (*s == "on-failure") {
@@ -98,7 +102,7 @@ void ParseRestart(const YAML::Node& node, const std::string& path, RestartRule& 
         out.policy = RestartPolicy::kNever;
       } else {
         diag.Add(n->Mark(), m.Path("policy"),
-                 "unknown restart policy " + Quoted(*s, Closest(*s, {"always", "on-failure", "never"})) +
+                 "unknown restart policy " + Quote(*s, ClosestMatch(*s, {"always", "on-failure", "never"})) +
                      " (expected always, on-failure or never)");
       }
     }
@@ -143,18 +147,18 @@ void ParseRestart(const YAML::Node& node, const std::string& path, RestartRule& 
   }
 }
 
-std::vector<std::string> ReadStrings(const YAML::Node& node, const std::string& path, WorkloadDiag& diag) {
+std::vector<std::string> ReadStrings(const YAML::Node& node, const std::string& path, Diagnostics& diag) {
   std::vector<std::string> out;
-  auto items = ReadList(node, path, diag);
+  auto items = ReadSequence(node, path, diag);
   if (items.size() > kMaxArgs) {
     diag.Add(node.Mark(), path, "more than " + std::to_string(kMaxArgs) + " entries");
     return out;
   }
   for (size_t i = 0; i < items.size(); ++i) {
-    auto s = ReadScalar(items[i], IndexPath(path, i), diag);
+    auto s = ReadString(items[i], Index(path, i), diag);
     if (!s) continue;
     if (s->size() > kMaxArgBytes || HasNul(*s)) {
-      diag.Add(items[i].Mark(), IndexPath(path, i), "longer than " + std::to_string(kMaxArgBytes) + " bytes or holds a NUL byte");
+      diag.Add(items[i].Mark(), Index(path, i), "longer than " + std::to_string(kMaxArgBytes) + " bytes or holds a NUL byte");
       continue;
     }
     out.push_back(*s);
@@ -162,7 +166,7 @@ std::vector<std::string> ReadStrings(const YAML::Node& node, const std::string& 
   return out;
 }
 
-void ParseSpec(const YAML::Node& node, WorkloadSpec& out, WorkloadDiag& diag) {
+void ParseSpec(const YAML::Node& node, WorkloadSpec& out, Diagnostics& diag) {
   MapReader m(node, "spec", {"command", "env", "policy", "restart", "startOrder", "measure"}, diag);
   if (!m.is_map()) return;
   if (auto n = m.Required("command")) {
@@ -177,27 +181,27 @@ void ParseSpec(const YAML::Node& node, WorkloadSpec& out, WorkloadDiag& diag) {
   }
   if (auto n = m.Get("env")) {
     const std::string ep = m.Path("env");
-    auto items = ReadList(*n, ep, diag);
+    auto items = ReadSequence(*n, ep, diag);
     std::set<std::string> keys;
     for (size_t i = 0; i < items.size() && i < kMaxArgs; ++i) {
-      auto s = ReadScalar(items[i], IndexPath(ep, i), diag);
+      auto s = ReadString(items[i], Index(ep, i), diag);
       if (!s) continue;
       const size_t eq = s->find('=');
       if (eq == std::string::npos || eq == 0 || HasNul(*s) || s->size() > kMaxArgBytes) {
-        diag.Add(items[i].Mark(), IndexPath(ep, i), "expected KEY=VALUE, got " + Quoted(*s));
+        diag.Add(items[i].Mark(), Index(ep, i), "expected KEY=VALUE, got " + Quote(*s));
         continue;
       }
       if (!keys.insert(s->substr(0, eq)).second) {
-        diag.Add(items[i].Mark(), IndexPath(ep, i), "duplicate variable '" + s->substr(0, eq) + "'");
+        diag.Add(items[i].Mark(), Index(ep, i), "duplicate variable '" + s->substr(0, eq) + "'");
         continue;
       }
       out.env.push_back(*s);
     }
   }
   if (auto n = m.Required("policy")) {
-    if (auto s = ReadScalar(*n, m.Path("policy"), diag)) {
+    if (auto s = ReadString(*n, m.Path("policy"), diag)) {
       if (!ValidName(*s)) {
-        diag.Add(n->Mark(), m.Path("policy"), Quoted(*s) + " is not a valid policy name");
+        diag.Add(n->Mark(), m.Path("policy"), Quote(*s) + " is not a valid policy name");
       } else {
         out.policy = *s;
       }
@@ -209,17 +213,17 @@ void ParseSpec(const YAML::Node& node, WorkloadSpec& out, WorkloadDiag& diag) {
   }
   if (auto n = m.Get("measure")) {
     const std::string mp = m.Path("measure");
-    auto items = ReadList(*n, mp, diag);
+    auto items = ReadSequence(*n, mp, diag);
     std::set<std::string> seen;
     for (size_t i = 0; i < items.size() && i < kMaxArgs; ++i) {
-      auto s = ReadScalar(items[i], IndexPath(mp, i), diag);
+      auto s = ReadString(items[i], Index(mp, i), diag);
       if (!s) continue;
       if (s->empty() || s->front() != '/' || HasNul(*s) || s->size() > kMaxArgBytes) {
-        diag.Add(items[i].Mark(), IndexPath(mp, i), "expected an absolute path, got " + Quoted(*s));
+        diag.Add(items[i].Mark(), Index(mp, i), "expected an absolute path, got " + Quote(*s));
         continue;
       }
       if (!seen.insert(*s).second) {
-        diag.Add(items[i].Mark(), IndexPath(mp, i), "duplicate path " + Quoted(*s));
+        diag.Add(items[i].Mark(), Index(mp, i), "duplicate path " + Quote(*s));
         continue;
       }
       out.measure.push_back(*s);
@@ -249,7 +253,7 @@ int SecondDocumentLine(std::string_view text) {
   return 0;
 }
 
-void ParseDocument(const YAML::Node& doc, WorkloadSpec& out, WorkloadDiag& diag) {
+void ParseDocument(const YAML::Node& doc, WorkloadSpec& out, Diagnostics& diag) {
   if (doc.IsNull()) {
     diag.Add(doc.Mark(), "", "empty workload: expected apiVersion, kind, metadata and spec");
     return;
@@ -257,22 +261,22 @@ void ParseDocument(const YAML::Node& doc, WorkloadSpec& out, WorkloadDiag& diag)
   MapReader m(doc, "", {"apiVersion", "kind", "metadata", "spec"}, diag);
   if (!m.is_map()) return;
   if (auto n = m.Required("apiVersion")) {
-    if (auto s = ReadScalar(*n, "apiVersion", diag); s && *s != "edgeward/v1") {
-      diag.Add(n->Mark(), "apiVersion", "unsupported apiVersion " + Quoted(*s) + " (expected edgeward/v1)");
+    if (auto s = ReadString(*n, "apiVersion", diag); s && *s != "edgeward/v1") {
+      diag.Add(n->Mark(), "apiVersion", "unsupported apiVersion " + Quote(*s) + " (expected edgeward/v1)");
     }
   }
   if (auto n = m.Required("kind")) {
-    if (auto s = ReadScalar(*n, "kind", diag); s && *s != "Workload") {
-      diag.Add(n->Mark(), "kind", "unknown kind " + Quoted(*s, Closest(*s, {"Workload"})) + " (expected Workload)");
+    if (auto s = ReadString(*n, "kind", diag); s && *s != "Workload") {
+      diag.Add(n->Mark(), "kind", "unknown kind " + Quote(*s, ClosestMatch(*s, {"Workload"})) + " (expected Workload)");
     }
   }
   if (auto n = m.Required("metadata")) {
     MapReader md(*n, "metadata", {"name"}, diag);
     if (auto nm = md.Required("name")) {
-      if (auto s = ReadScalar(*nm, "metadata.name", diag)) {
+      if (auto s = ReadString(*nm, "metadata.name", diag)) {
         if (!ValidName(*s)) {
           diag.Add(nm->Mark(), "metadata.name",
-                   Quoted(*s) + " is not a valid name (lower-case letters, digits, '-' and '.', starting and "
+                   Quote(*s) + " is not a valid name (lower-case letters, digits, '-' and '.', starting and "
                                 "ending with a letter or digit, at most 63 characters)");
         } else {
           out.name = *s;
@@ -290,7 +294,7 @@ struct PolicyRef {
 };
 
 StatusOr<WorkloadSpec> Parse(std::string_view yaml, const std::string& file_name, PolicyRef* ref) {
-  WorkloadDiag diag(file_name);
+  Diagnostics diag(file_name, kWorkloadDialect);
   if (yaml.size() > kMaxWorkloadSpecBytes) {
     return InvalidArgument(file_name + ": workload file is larger than " + std::to_string(kMaxWorkloadSpecBytes) +
                            " bytes");
@@ -413,7 +417,7 @@ StatusOr<std::vector<WorkloadSpec>> LoadWorkloads(const std::map<std::string, st
     auto pit = policies.find(spec->policy);
     if (pit == policies.end()) {
       errors.push_back(path + ":" + std::to_string(ref.line) + ":" + std::to_string(ref.column) +
-                       ": field spec.policy: no policy named " + Quoted(spec->policy, Closest(spec->policy, policy_names)) +
+                       ": field spec.policy: no policy named " + Quote(spec->policy, ClosestMatch(spec->policy, policy_names)) +
                        " under policies/");
       continue;
     }
