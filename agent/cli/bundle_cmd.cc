@@ -10,7 +10,6 @@
 #include <iostream>
 #include <memory>
 #include <optional>
-#include <set>
 
 #include "cli/common.h"
 #include "edgeward/base/file.h"
@@ -20,64 +19,14 @@
 #include "edgeward/bundle/time.h"
 #include "edgeward/bundle/verify.h"
 #include "edgeward/crypto/key_file.h"
-#include "edgeward/daemon/workload_spec.h"
+#include "edgeward/daemon/bundle_content.h"
 #include "edgeward/crypto/secure_bytes.h"
-#include "edgeward/attest/reference.h"
-#include "edgeward/policy/parse.h"
-#include "edgeward/rules/engine.h"
 #include "edgeward/tpm/tpm.h"
 
 namespace edgeward::cli {
 namespace {
 
-using bundle::FileKind;
-
 int64_t WallNow() { return static_cast<int64_t>(::time(nullptr)); }
-
-// ---- content validation (ContentValidator) -----------------------------
-
-// A validator for one bundle's content. Policies and reference values are
-// checked file by file. Rules files are checked cumulatively in manifest
-// (path) order — each together with the rules files before it — because,
-// as in Falco, a list or macro must be defined before a later file uses it;
-// any error rejects the whole bundle. Workloads are parsed with the
-// workload parser and must name a policy of the bundle (by metadata.name);
-// policies/ sorts before workloads/, so the policies are known by then.
-bundle::ContentValidator MakeContentValidator() {
-  auto rules_so_far = std::make_shared<std::vector<rules::RuleSource>>();
-  auto policy_names = std::make_shared<std::set<std::string>>();
-  return [rules_so_far, policy_names](FileKind kind, std::string_view path, std::string_view bytes) -> Status {
-    switch (kind) {
-      case FileKind::kPolicy: {
-        auto pol = policy::ParsePolicy(bytes, std::string(path));
-        if (pol.ok()) policy_names->insert(pol->name);
-        return pol.status();
-      }
-      case FileKind::kWorkload: {
-        auto spec = daemon::ParseWorkloadSpec(bytes, std::string(path));
-        if (!spec.ok()) return spec.status();
-        if (!policy_names->contains(spec->policy)) {
-          return InvalidArgument(std::string(path) + ": field spec.policy: no policy named '" + spec->policy +
-                                 "' under policies/ in this bundle");
-        }
-        return Status::Ok();
-      }
-      case FileKind::kRules: {
-        rules_so_far->push_back(rules::RuleSource{std::string(path), std::string(bytes)});
-        rules::Engine engine;
-        std::vector<rules::Diagnostic> diagnostics;
-        Status s = engine.LoadSources(*rules_so_far, &diagnostics);
-        if (s.ok()) return s;
-        std::string all;
-        for (const rules::Diagnostic& d : diagnostics) all += (all.empty() ? "" : "; ") + d.ToString();
-        return InvalidArgument(all.empty() ? s.message() : all);
-      }
-      case FileKind::kReference:
-        return attest::ParseReferenceValues(bytes, path).status();
-    }
-    return Internal("unknown file kind");
-  };
-}
 
 // ---- helpers -------------------------------------------------------------
 
@@ -231,7 +180,7 @@ int RunVerify(const VerifyArgs& a) {
     o.trusted_now = *now;
     o.highest_accepted = guard->EffectiveHighest();
   }
-  if (!a.no_validate) o.validate = MakeContentValidator();
+  if (!a.no_validate) o.validate = daemon::MakeBundleContentValidator();
   bundle::Verdict v = bundle::VerifyBundle(AsBytes(*data), *root, o);
   return Report(v, AsBytes(*data), o.trusted_now, /*print_event=*/false);
 }
@@ -277,7 +226,7 @@ int RunApply(const ApplyArgs& a, const Globals& g) {
 
   bundle::VerifyOptions o;
   o.node = *node;
-  o.validate = MakeContentValidator();
+  o.validate = daemon::MakeBundleContentValidator();
   auto verdict = store->Apply(AsBytes(*data), *root, *guard, o, WallNow());
   if (!verdict.ok()) return Fail(verdict.status());
   int rc = Report(*verdict, AsBytes(*data), *now, /*print_event=*/true);

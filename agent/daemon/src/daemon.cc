@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <climits>
 #include <cstdlib>
+#include <ctime>
 #include <iostream>
 
 #include "agent_internal.h"
@@ -19,6 +20,7 @@
 #include "edgeward/base/file.h"
 #include "edgeward/bundle/bundle.h"
 #include "edgeward/daemon/agent_log.h"
+#include "edgeward/daemon/bundle_content.h"
 
 namespace edgeward::daemon {
 namespace internal {
@@ -116,12 +118,15 @@ int Agent::Start() {
     spdlog::critical("state directory: {}", s.message());
     return kExitFailed;
   }
+  auto self = SelfExe();
+  if (!self.ok()) {
+    spdlog::critical("{}", self.status().message());
+    return kExitFailed;
+  }
+  // Resolved once: after a package upgrade /proc/self/exe names a deleted
+  // file, and the rules must still be found on SIGHUP.
+  default_rules_dir_ = FindDefaultRulesDir(*self);
   if (config_.workloads.edgeward_binary.empty()) {
-    auto self = SelfExe();
-    if (!self.ok()) {
-      spdlog::critical("{}", self.status().message());
-      return kExitFailed;
-    }
     // The lean runner next to us (agent/run_main.cc) takes the same
     // arguments and loads far fewer libraries per workload; else ourselves.
     std::string lean = self->substr(0, self->rfind('/') + 1) + "edgeward-run";
@@ -134,6 +139,7 @@ int Agent::Start() {
     spdlog::critical("control socket: {}", s.message());
     return kExitFailed;
   }
+  DetectNetworkQuarantine();  // a quarantine table outlives the agent: say so (agent_events.cc)
   if (Status s = LoadRules(); !s.ok()) {
     // A bad local rules file must not leave the node unprotected by the
     // rest: start with what loaded (nothing) and say so loudly.
@@ -231,6 +237,9 @@ Status Agent::StartCloud() {
   o.attestation_interval = config_.attestation_interval;
   o.fetch_interval = config_.bundles.fetch_interval;
   o.fetch_jitter = config_.bundles.jitter;
+  // Signed is not enough: a bundle whose policies, workloads or rules
+  // don't check is rejected before it replaces the running one.
+  o.make_content_validator = MakeBundleContentValidator;
   struct stat st {};
   if (::stat(config_.bundles.root_file.c_str(), &st) == 0) o.bundle_root_file = config_.bundles.root_file;
   CloudAgentCallbacks cb;
@@ -248,6 +257,22 @@ Status Agent::LoadRules() {
     sources.push_back({bundle_.source + ":" + path, text});
     names.push_back(path);
   }
+  std::string defaults;
+  if (sources.empty()) {
+    // A bundle without rules/ (or no bundle) still gets the shipped
+    // response rules; a bundle that brings its own replaces them whole.
+    if (!default_rules_dir_) {
+      defaults = "no shipped default rules found (set EDGEWARD_RULES_DIR or install share/edgeward/rules)";
+    } else {
+      EW_ASSIGN_OR_RETURN(std::vector<std::string> files, ListRuleFiles(*default_rules_dir_));
+      for (const auto& file : files) {
+        EW_ASSIGN_OR_RETURN(std::string text, ReadFileToString(file, rules::kMaxRuleFileBytes));
+        sources.push_back({file, std::move(text)});
+        names.push_back(file);
+      }
+      defaults = "shipped defaults from " + *default_rules_dir_ + ": " + std::to_string(files.size()) + " file(s)";
+    }
+  }
   for (const auto& file : config_.rule_files) {
     EW_ASSIGN_OR_RETURN(std::string text, ReadFileToString(file, rules::kMaxRuleFileBytes));
     sources.push_back({file, std::move(text)});
@@ -255,11 +280,13 @@ Status Agent::LoadRules() {
   }
   if (sources.empty()) {
     rule_sources_.clear();
+    spdlog::info("rules: none loaded ({})", defaults);
     return engine_.LoadSources({});
   }
   EW_RETURN_IF_ERROR(engine_.LoadSources(sources));
   rule_sources_ = std::move(names);
-  spdlog::info("rules: {} rule(s) from {} file(s)", engine_.rule_count(), rule_sources_.size());
+  spdlog::info("rules: {} rule(s) from {} file(s){}", engine_.rule_count(), rule_sources_.size(),
+               defaults.empty() ? std::string() : " (" + defaults + ")");
   return Status::Ok();
 }
 
@@ -267,15 +294,28 @@ Status Agent::LoadLocalBundle() {
   const std::string& path = config_.bundles.local_file;
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) return EW_ERRNO("stat", path);
-  if (!S_ISDIR(st.st_mode)) {
-    return Unimplemented(path + ": bundles.localFile must be a directory (workloads/, policies/, rules/); "
-                                "signed bundle files arrive through the verifier or `edgeward policy apply`");
-  }
   BundleInfo info;
   info.source = "local:" + path;
-  EW_RETURN_IF_ERROR(ReadTree(path, "workloads", 1, info.files));
-  EW_RETURN_IF_ERROR(ReadTree(path, "policies", 3, info.files));
-  EW_RETURN_IF_ERROR(ReadTree(path, "rules", 1, info.files));
+  if (S_ISDIR(st.st_mode)) {
+    EW_RETURN_IF_ERROR(ReadTree(path, "workloads", 1, info.files));
+    EW_RETURN_IF_ERROR(ReadTree(path, "policies", 3, info.files));
+    EW_RETURN_IF_ERROR(ReadTree(path, "rules", 1, info.files));
+  } else if (S_ISREG(st.st_mode)) {
+    // A signed bundle file: held to the same root, anti-rollback record
+    // and content checks as one from the verifier.
+    LocalBundleOptions lo;
+    lo.file = path;
+    lo.state_dir = config_.state_dir;
+    lo.root_file = config_.bundles.root_file;
+    lo.install_root = cloud_ == nullptr;  // else the cloud worker owns root.json
+    lo.node = bundle::NodeIdentity{config_.node_id, {}};
+    EW_ASSIGN_OR_RETURN(bundle::Bundle b, VerifyLocalBundleFile(lo, static_cast<int64_t>(::time(nullptr))));
+    info.version = b.manifest.version;
+    info.digest = b.digest;
+    for (const auto& f : b.manifest.files) info.files.emplace(f.path, std::string(b.Content(f)));
+  } else {
+    return InvalidArgument(path + ": bundles.localFile is neither a directory nor a regular file");
+  }
   // Validate everything before anything changes.
   EW_ASSIGN_OR_RETURN(auto specs, LoadWorkloads(info.files));
   (void)specs;
@@ -334,7 +374,9 @@ void Agent::Reload() {
   config_.workloads.stop_timeout = next->workloads.stop_timeout;
   config_.commands = next->commands;
   config_.rule_files = next->rule_files;
-  if (!config_.bundles.local_file.empty() && bundle_.source.rfind("local:", 0) == 0) {
+  // The local bundle is read again unless the verifier's is running (a
+  // local file that was refused at start can be fixed and SIGHUPed in).
+  if (!config_.bundles.local_file.empty() && bundle_.source != "verifier") {
     if (Status s = LoadLocalBundle(); !s.ok()) spdlog::error("reload: local bundle: {}", s.message());
   } else if (Status s = LoadRules(); !s.ok()) {
     spdlog::error("reload: rules: {} (the previous rules stay)", s.message());
