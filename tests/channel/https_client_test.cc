@@ -7,12 +7,14 @@
 #include <netinet/in.h>
 #include <openssl/ssl.h>
 #include <poll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cstdlib>
 
+#include "edgeward/base/fd.h"
 #include "tls_fixture.h"
 
 namespace edgeward::channel::test {
@@ -170,6 +172,94 @@ TEST_F(HttpsClientTest, UnreachableServerIsUnavailable) {
   auto r = client->Get("https://127.0.0.1:" + std::to_string(ntohs(a.sin_port)) + "/x");
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kUnavailable) << r.status().ToString();
+}
+
+TEST_F(HttpsClientTest, TheCertificateMustNameTheHostOrAddress) {
+  auto wrong = std::make_unique<httplib::SSLServer>(pki_->File("wrongname.pem").c_str(),
+                                                    pki_->File("wrongname.key").c_str());
+  ASSERT_TRUE(wrong->is_valid());
+  wrong->Get("/hello", [](const httplib::Request&, httplib::Response& res) { res.set_content("hi", "text/plain"); });
+  TlsServer bad(std::move(wrong));
+  bad.Start();
+  auto client = HttpsClient::Create(Options(*pki_));
+  ASSERT_TRUE(client.ok());
+  auto r = client->Get(bad.Url("/hello"));  // signed by our CA, but for 10.9.9.9 / other.example
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kPermissionDenied) << r.status().ToString();
+  EXPECT_NE(r.status().message().find("mismatch"), std::string::npos) << r.status().message();
+
+  // By name: localhost is in the good server's certificate. (localhost may
+  // resolve to ::1 first, where nothing listens: the next address is tried.)
+  TlsServer good(MakeServer(*pki_));
+  int port = good.Start();
+  auto by_name = client->Get("https://localhost:" + std::to_string(port) + "/hello");
+  ASSERT_TRUE(by_name.ok()) << by_name.status().ToString();
+  EXPECT_EQ(by_name->body, "hello");
+}
+
+TEST_F(HttpsClientTest, ConnectionsAreKeptAliveAndReplacedWhenTheServerDropsThem) {
+  auto server = MakeServer(*pki_);
+  server->set_keep_alive_timeout(1);  // seconds: the server closes idle connections after that
+  server->Get("/port", [](const httplib::Request& req, httplib::Response& res) {
+    res.set_content(std::to_string(req.remote_port), "text/plain");
+  });
+  TlsServer srv(std::move(server));
+  srv.Start();
+  auto client = HttpsClient::Create(Options(*pki_));
+  ASSERT_TRUE(client.ok());
+  auto first = client->Get(srv.Url("/port"));
+  auto second = client->Get(srv.Url("/port"));
+  ASSERT_TRUE(first.ok() && second.ok());
+  EXPECT_EQ(first->body, second->body) << "the second request should reuse the first connection";
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  auto third = client->Get(srv.Url("/port"));
+  ASSERT_TRUE(third.ok()) << third.status().ToString();
+  EXPECT_NE(third->body, first->body) << "the server closed the idle connection: a new one is needed";
+}
+
+TEST_F(HttpsClientTest, ACancelFdEndsARequestInFlight) {
+  TlsServer srv(MakeServer(*pki_));
+  srv.Start();
+  UniqueFd cancel(::eventfd(0, EFD_CLOEXEC));
+  ASSERT_TRUE(cancel.valid());
+  HttpsClientOptions o = Options(*pki_);
+  o.cancel_fd = cancel.get();
+  auto client = HttpsClient::Create(o);
+  ASSERT_TRUE(client.ok());
+  std::thread canceller([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    uint64_t one = 1;
+    EXPECT_EQ(::write(cancel.get(), &one, sizeof one), static_cast<ssize_t>(sizeof one));
+  });
+  const auto start = std::chrono::steady_clock::now();
+  auto r = client->Get(srv.Url("/slow"));  // the handler sleeps 2.5 s
+  const auto took = std::chrono::steady_clock::now() - start;
+  canceller.join();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kUnavailable);
+  EXPECT_NE(r.status().message().find("cancelled"), std::string::npos) << r.status().message();
+  EXPECT_LT(took, std::chrono::milliseconds(2400)) << "the request ran to the server's answer";
+}
+
+TEST_F(HttpsClientTest, ABadClientIdentityFailsEveryRequestWithItsReason) {
+  TlsServer srv(MakeServer(*pki_));
+  srv.Start();
+  auto client = HttpsClient::Create(Options(*pki_));
+  ASSERT_TRUE(client.ok());
+  std::string garbage = "-----BEGIN PRIVATE KEY-----\nnot base64\n-----END PRIVATE KEY-----\n";
+  client->SetClientCertificate(pki_->Read("client.pem"), crypto::SecureBytes(garbage.begin(), garbage.end()));
+  auto r = client->Get(srv.Url("/hello"));
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(r.status().message().find("client key: not a PEM private key"), std::string::npos)
+      << r.status().message();
+  std::string other = pki_->Read("server.key");
+  client->SetClientCertificate(pki_->Read("client.pem"), crypto::SecureBytes(other.begin(), other.end()));
+  r = client->Get(srv.Url("/hello"));
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(r.status().message().find("does not match"), std::string::npos) << r.status().message();
+  client->ClearClientCertificate();
+  r = client->Get(srv.Url("/hello"));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
 }
 
 // A minimal HTTP CONNECT proxy: one tunnel per connection, records the

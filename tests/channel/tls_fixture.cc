@@ -28,6 +28,7 @@ TestPki::TestPki() {
   };
   leaf("server", "subjectAltName=IP:127.0.0.1,DNS:localhost\\nextendedKeyUsage=serverAuth\\n");
   leaf("client", "extendedKeyUsage=clientAuth\\n");
+  leaf("wrongname", "subjectAltName=IP:10.9.9.9,DNS:other.example\\nextendedKeyUsage=serverAuth\\n");
 }
 
 std::string TestPki::Read(const std::string& name) const {

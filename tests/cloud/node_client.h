@@ -1,6 +1,6 @@
 // A test-only node: a private swtpm, edgeward's TPM layer for the TPM side,
-// and an httplib::SSLClient for HTTPS (the production node client, libcurl,
-// lives in agent/). Everything the node sends is real: EK certificate, AK,
+// and an httplib::SSLClient for HTTPS (the production node client lives in
+// agent/channel). Everything the node sends is real: EK certificate, AK,
 // ActivateCredential, quotes.
 #pragma once
 
