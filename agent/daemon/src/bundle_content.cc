@@ -110,6 +110,7 @@ StatusOr<LocalRecord> ReadLocalRecord(const std::string& state_dir) {
 }
 
 Status WriteLocalRecord(const std::string& state_dir, const LocalRecord& r) {
+  EW_RETURN_IF_ERROR(MakeDirs(state_dir, 0700, /*enforce_mode=*/false));
   nlohmann::json j = {{"version", r.version}, {"digest", r.digest}};
   return WriteFileAtomic(LocalRecordPath(state_dir), AsBytes(j.dump() + "\n"), 0600);
 }
