@@ -477,17 +477,126 @@ StatusOr<VerifierInfo> DecodeVerifierInfo(std::string_view text) {
 std::string EncodeErrorResponse(const ErrorResponse& m) {
   json j = {{"error", m.error}};
   if (m.full_log_required) j["full_log_required"] = true;
+  if (!m.code.empty()) j["code"] = m.code;
   return Dump(j);
 }
 
 StatusOr<ErrorResponse> DecodeErrorResponse(std::string_view text) {
   EW_ASSIGN_OR_RETURN(json j, ParseObject(text, "error_response", kMaxBodyBytes));
   ObjectReader r(j, "error_response");
-  EW_RETURN_IF_ERROR(r.OnlyKeys({"error", "full_log_required"}));
+  EW_RETURN_IF_ERROR(r.OnlyKeys({"error", "full_log_required", "code"}));
   ErrorResponse m;
   EW_ASSIGN_OR_RETURN(m.error, r.String("error", 65536));
   EW_ASSIGN_OR_RETURN(m.full_log_required, r.Bool("full_log_required", false));
+  EW_ASSIGN_OR_RETURN(m.code, r.String("code", 64, false));
+  for (char c : m.code) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) {
+      return FieldError(r.Path("code"), "characters allowed are a-z 0-9 _");
+    }
+  }
   return m;
+}
+
+namespace {
+
+// Printable ASCII except the backslash as is; everything else as \xNN, so
+// a path can't end a log line, forge a field or carry terminal escapes.
+void AppendEscaped(std::string& out, std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c >= 0x20 && c < 0x7f && c != '\\') {
+      out.push_back(ch);
+    } else {
+      out += "\\x";
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 0xf]);
+    }
+  }
+}
+
+std::string EscapedPath(std::string_view path) {
+  std::string out;
+  AppendEscaped(out, path);
+  if (out.size() <= kMaxReasonPathBytes) return out;
+  // Head and tail: the directory says where, the file name says what. Cut
+  // on the escaped text, but never inside a \xNN escape.
+  const size_t keep = (kMaxReasonPathBytes - 3) / 2;
+  auto back_off = [&](size_t at) {
+    // `at` is a cut position; move it left off any escape it would split.
+    for (size_t k = 1; k <= 3 && k <= at; ++k) {
+      if (out[at - k] == '\\') return at - k;
+    }
+    return at;
+  };
+  auto forward = [&](size_t at) {
+    for (size_t k = 1; k <= 3 && k <= at; ++k) {
+      if (out[at - k] == '\\') return at - k + 4;
+    }
+    return at;
+  };
+  const size_t head = back_off(keep);
+  const size_t tail_from = forward(out.size() - keep);
+  return out.substr(0, head) + "..." + out.substr(tail_from);
+}
+
+// "sha256:0123456789ab..." from "sha256:<hex>", or from several joined by
+// " | "; anything else escaped and cut.
+std::string DigestPrefix(std::string_view digests) {
+  std::string out;
+  size_t shown = 0;
+  while (!digests.empty()) {
+    const size_t bar = digests.find(" | ");
+    std::string_view one = digests.substr(0, bar);
+    digests = bar == std::string_view::npos ? std::string_view() : digests.substr(bar + 3);
+    if (++shown > 3) {
+      out += " | ...";
+      break;
+    }
+    if (!out.empty()) out += " | ";
+    const size_t colon = one.find(':');
+    const std::string_view alg = colon == std::string_view::npos ? std::string_view() : one.substr(0, colon);
+    std::string_view hex = colon == std::string_view::npos ? one : one.substr(colon + 1);
+    if (alg.size() > 24) return "(unreadable digest)";
+    AppendEscaped(out, alg);
+    if (!alg.empty()) out += ":";
+    if (hex.size() > 12) {
+      AppendEscaped(out, hex.substr(0, 12));
+      out += "...";
+    } else {
+      AppendEscaped(out, hex);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string FindingReason(const attest::Finding& f) {
+  std::string out;
+  AppendEscaped(out, f.check.substr(0, 64));
+  out += ": ";
+  if (!f.path.empty()) out += EscapedPath(f.path) + ": ";
+  AppendEscaped(out, f.message);
+  if (!f.path.empty() && (!f.expected.empty() || !f.actual.empty())) {
+    out += " (";
+    if (!f.expected.empty()) out += "expected " + DigestPrefix(f.expected);
+    if (!f.expected.empty() && !f.actual.empty()) out += ", ";
+    if (!f.actual.empty()) out += "got " + DigestPrefix(f.actual);
+    out += ")";
+  }
+  if (out.size() > kMaxReasonBytes) {
+    size_t cut = kMaxReasonBytes - 3;
+    for (size_t k = 1; k <= 3; ++k) {
+      if (out[cut - k] == '\\') {
+        cut -= k;
+        break;
+      }
+    }
+    out.resize(cut);
+    out += "...";
+  }
+  return out;
 }
 
 }  // namespace edgeward::cloud

@@ -162,5 +162,95 @@ TEST(CloudEvents, SealOpenAndTamperChecks) {
   EXPECT_EQ(restored->public_key(), verifier->public_key());
 }
 
+
+TEST(CloudApi, ErrorResponseCarriesACode) {
+  ErrorResponse e{"node 'n' is not registered", false, std::string(kErrorUnknownNode)};
+  const std::string text = EncodeErrorResponse(e);
+  EXPECT_NE(text.find("\"code\":\"unknown_node\""), std::string::npos) << text;
+  auto back = DecodeErrorResponse(text);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->code, kErrorUnknownNode);
+  EXPECT_EQ(back->error, e.error);
+  // Absent: empty. Not a plain token: refused, naming the field.
+  auto none = DecodeErrorResponse(R"({"error":"x"})");
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(none->code, "");
+  auto bad = DecodeErrorResponse(R"({"error":"x","code":"Unknown Node"})");
+  EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(bad.status().message().find("error_response.code"), std::string::npos) << bad.status().message();
+  auto long_code = DecodeErrorResponse(R"({"error":"x","code":")" + std::string(65, 'a') + "\"}");
+  EXPECT_FALSE(long_code.ok());
+}
+
+attest::Finding DigestFinding(std::string path) {
+  attest::Finding f;
+  f.check = "file_digest";
+  f.message = "a measured file's digest is not an allowed one";
+  f.path = std::move(path);
+  f.expected = "sha256:" + std::string(64, 'a');
+  f.actual = "sha256:" + std::string(64, 'b');
+  return f;
+}
+
+TEST(CloudApi, FindingReasonNamesTheFileAndDigestPrefixes) {
+  EXPECT_EQ(FindingReason(DigestFinding("/opt/app/etc/sensor.yaml")),
+            "file_digest: /opt/app/etc/sensor.yaml: a measured file's digest is not an allowed one (expected "
+            "sha256:aaaaaaaaaaaa..., got sha256:bbbbbbbbbbbb...)");
+  // Several allowed digests: each shown (at most three).
+  attest::Finding f = DigestFinding("/x");
+  f.expected = "sha256:" + std::string(64, '1') + " | sha384:" + std::string(96, '2');
+  EXPECT_EQ(FindingReason(f), "file_digest: /x: a measured file's digest is not an allowed one (expected "
+                              "sha256:111111111111... | sha384:222222222222..., got sha256:bbbbbbbbbbbb...)");
+  // Unknown file: no expected digest.
+  f = DigestFinding("/y");
+  f.check = "unknown_file";
+  f.expected.clear();
+  f.message = "a measured file has no entry in the reference values";
+  EXPECT_EQ(FindingReason(f), "unknown_file: /y: a measured file has no entry in the reference values (got "
+                              "sha256:bbbbbbbbbbbb...)");
+  // Not about a file: as before.
+  attest::Finding plain;
+  plain.check = "nonce";
+  plain.message = "the quote's nonce is not the challenge";
+  EXPECT_EQ(FindingReason(plain), "nonce: the quote's nonce is not the challenge");
+}
+
+TEST(CloudApi, FindingReasonEscapesAndBoundsAttackerPaths) {
+  // A path with a newline and a forged log line, a terminal escape, a
+  // backslash and bytes that are not ASCII.
+  std::string evil = "/tmp/x\nFAKE verdict pass=true\x1b[2J\\\xff\xc3\xa9";
+  const std::string r = FindingReason(DigestFinding(evil));
+  EXPECT_EQ(r, "file_digest: /tmp/x\\x0aFAKE verdict pass=true\\x1b[2J\\x5c\\xff\\xc3\\xa9: a measured file's digest is "
+               "not an allowed one (expected sha256:aaaaaaaaaaaa..., got sha256:bbbbbbbbbbbb...)");
+  for (char c : r) {
+    const auto u = static_cast<unsigned char>(c);
+    EXPECT_TRUE(u >= 0x20 && u < 0x7f) << static_cast<int>(u);
+  }
+  // A long path: head and tail kept, the line bounded.
+  const std::string long_path = "/" + std::string(5000, 'd') + "/leaf.conf";
+  const std::string lr = FindingReason(DigestFinding(long_path));
+  EXPECT_LE(lr.size(), kMaxReasonBytes);
+  EXPECT_NE(lr.find("file_digest: /ddd"), std::string::npos) << lr;
+  EXPECT_NE(lr.find("ddd...ddd"), std::string::npos) << lr;
+  EXPECT_NE(lr.find("ddd/leaf.conf: a measured file"), std::string::npos) << lr;
+  // Escapes are never cut in half, whatever the length: every backslash
+  // starts a complete \xNN.
+  for (size_t n = 150; n < 260; ++n) {
+    const std::string p = std::string(n, 'a') + std::string(300, '\n') + "tail";
+    const std::string out = FindingReason(DigestFinding(p));
+    EXPECT_LE(out.size(), kMaxReasonBytes);
+    for (size_t i = out.find('\\'); i != std::string::npos; i = out.find('\\', i + 1)) {
+      ASSERT_LE(i + 4, out.size()) << n << ": " << out;
+      EXPECT_EQ(out.substr(i, 4), "\\x0a") << n << " at " << i << ": " << out;
+    }
+  }
+  // A huge message is bounded too.
+  attest::Finding big = DigestFinding("/p");
+  big.message = std::string(10000, 'm');
+  const std::string br = FindingReason(big);
+  EXPECT_EQ(br.size(), kMaxReasonBytes);
+  EXPECT_TRUE(br.ends_with("...")) << br;
+}
+
 }  // namespace
 }  // namespace edgeward::cloud

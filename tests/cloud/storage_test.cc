@@ -64,6 +64,30 @@ TEST_F(StorageTest, RegistrationActivatesOnceAndPinsTheEk) {
   EXPECT_EQ(db_->TakeRegistration("r3", ok).status().code(), StatusCode::kNotFound);
 }
 
+TEST_F(StorageTest, RevokedNodeCannotRegisterAgain) {
+  ASSERT_TRUE(db_->ReserveNode("node-1", "ek-a", 10).ok());
+  ASSERT_TRUE(db_->PutRegistration(Reg("r1", "ek-a")).ok());
+  auto ok = [](const RegistrationRecord&) { return Status::Ok(); };
+  ASSERT_TRUE(db_->TakeRegistration("r1", ok).ok());
+  // Outstanding registration from before the revocation.
+  ASSERT_TRUE(db_->ReserveNode("node-1", "ek-a", 11).ok());
+  ASSERT_TRUE(db_->PutRegistration(Reg("r2", "ek-a")).ok());
+  ASSERT_TRUE(db_->SetNodeState("node-1", NodeState::kRevoked).ok());
+  // Same EK (the node itself) and another EK: both refused.
+  for (const char* ek : {"ek-a", "ek-b"}) {
+    Status s = db_->ReserveNode("node-1", ek, 12);
+    EXPECT_EQ(s.code(), StatusCode::kPermissionDenied) << ek;
+    EXPECT_EQ(s.message().rfind("revoked: node 'node-1' was revoked", 0), 0u) << s.message();
+  }
+  // Activating the registration made before the revocation: refused too.
+  auto taken = db_->TakeRegistration("r2", ok);
+  EXPECT_EQ(taken.status().code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(taken.status().message().rfind("revoked: ", 0), 0u) << taken.status().message();
+  auto node = db_->GetNode("node-1");
+  ASSERT_TRUE(node.ok() && node->has_value());
+  EXPECT_EQ((*node)->state, NodeState::kRevoked);
+}
+
 TEST_F(StorageTest, ChallengeIsConsumedExactlyOnceUnderConcurrency) {
   ASSERT_TRUE(db_->PutChallenge({"n1", "node-1", Bytes(32, 5), 100}).ok());
   std::atomic<int> wins{0}, used{0};

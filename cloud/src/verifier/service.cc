@@ -34,6 +34,24 @@ HttpReply Error(int status, std::string_view reason) {
   return Json(status, EncodeErrorResponse({std::string(reason)}));
 }
 
+HttpReply ErrorWithCode(int status, std::string_view reason, std::string_view code) {
+  ErrorResponse e;
+  e.error = std::string(reason);
+  e.code = std::string(code);
+  return Json(status, EncodeErrorResponse(e));
+}
+
+std::optional<HttpReply> RefuseInactiveNode(const std::optional<NodeRecord>& node, const std::string& node_id) {
+  // Distinct codes: an unknown node may register again (the verifier lost
+  // it), a revoked one must not (docs/api.md "Errors").
+  if (!node) return ErrorWithCode(404, "node '" + node_id + "' is not registered", kErrorUnknownNode);
+  if (node->state == NodeState::kRevoked) {
+    return ErrorWithCode(403, "node '" + node_id + "' is revoked", kErrorRevoked);
+  }
+  if (node->state != NodeState::kActive) return Error(403, "node '" + node_id + "' is not active");
+  return std::nullopt;
+}
+
 HttpReply ErrorFromStatus(const Status& s) {
   int code = 500;
   switch (s.code()) {
@@ -186,8 +204,12 @@ HttpReply Service::Register(std::string_view body) {
   if (!ek.ok()) return ErrorFromStatus(ek.status().WithContext("register.ek_public"));
   const std::string ek_hash = HexEncode(crypto::Digest(crypto::HashAlg::kSha256, req->ek_public));
   const int64_t now = NowSeconds();
-  // Same EK again (a reinstalled node) is allowed; another EK is not.
-  if (Status s = impl_->storage->ReserveNode(req->node_id, ek_hash, now); !s.ok()) return ErrorFromStatus(s);
+  // Same EK again (a reinstalled node) is allowed; another EK is not, and
+  // a revoked node stays revoked.
+  if (Status s = impl_->storage->ReserveNode(req->node_id, ek_hash, now); !s.ok()) {
+    if (s.code() == StatusCode::kPermissionDenied) return ErrorWithCode(403, s.message(), kErrorRevoked);
+    return ErrorFromStatus(s);
+  }
   auto secret = crypto::RandomBytes(32);
   if (!secret.ok()) return ErrorFromStatus(secret.status());
   auto cred = attest::MakeCredential(*ek, req->ak_name, *secret);
@@ -223,7 +245,12 @@ HttpReply Service::Activate(std::string_view body) {
     }
     return Status::Ok();
   });
-  if (!taken.ok()) return ErrorFromStatus(taken.status());
+  if (!taken.ok()) {
+    if (taken.status().code() == StatusCode::kPermissionDenied && taken.status().message().find("revoked") == 0) {
+      return ErrorWithCode(403, taken.status().message(), kErrorRevoked);
+    }
+    return ErrorFromStatus(taken.status());
+  }
   auto node = impl_->storage->GetNode(taken->node_id);
   if (!node.ok() || !node->has_value()) return ErrorFromStatus(node.ok() ? Internal("node vanished") : node.status());
   NodeStatus st{(*node)->id, std::string(NodeStateName((*node)->state)), (*node)->labels, (*node)->registered_at,

@@ -8,8 +8,7 @@ namespace {
 
 // Loads the node and checks it may attest; the reply is set on refusal.
 std::optional<HttpReply> CheckNodeMayAttest(const std::optional<NodeRecord>& node, const std::string& node_id) {
-  if (!node) return Error(404, "node '" + node_id + "' is not registered");
-  if (node->state == NodeState::kRevoked) return Error(403, "node '" + node_id + "' is revoked");
+  if (!node || node->state == NodeState::kRevoked) return RefuseInactiveNode(node, node_id);
   if (node->state != NodeState::kActive || node->ak_name.empty()) {
     return Error(403, "node '" + node_id + "' has not activated its AK (registration incomplete): no AK is trusted");
   }
@@ -21,7 +20,8 @@ std::string FirstFailure(const attest::Verdict& v, size_t* failures) {
   *failures = 0;
   for (const auto& f : v.findings) {
     if (f.severity != attest::Severity::kFail) continue;
-    if (++*failures == 1) first = f.check + ": " + f.message;
+    // The path and digest prefixes, escaped and bounded (api.h).
+    if (++*failures == 1) first = FindingReason(f);
   }
   return first;
 }

@@ -14,7 +14,7 @@ HttpReply Service::IngestEvents(std::string_view body, const Caller& caller) {
   const std::string& node_id = *caller.cert_cn;
   auto node = impl_->storage->GetNode(node_id);
   if (!node.ok()) return ErrorFromStatus(node.status());
-  if (!*node || (*node)->state != NodeState::kActive) return Error(403, "node '" + node_id + "' is not active");
+  if (auto refusal = RefuseInactiveNode(*node, node_id)) return *refusal;
   auto signing = crypto::Ed25519PublicKey::FromBytes((*node)->signing_key);
   if (!signing.ok()) return ErrorFromStatus(Internal("stored signing key: " + signing.status().message()));
   auto batch = DecodeEventBatch(body);
@@ -98,7 +98,7 @@ HttpReply Service::FetchBundle(const Caller& caller, std::string_view if_none_ma
   if (!caller.cert_cn) return Error(401, "a client certificate is required");
   auto node = impl_->storage->GetNode(*caller.cert_cn);
   if (!node.ok()) return ErrorFromStatus(node.status());
-  if (!*node || (*node)->state != NodeState::kActive) return Error(403, "node '" + *caller.cert_cn + "' is not active");
+  if (auto refusal = RefuseInactiveNode(*node, *caller.cert_cn)) return *refusal;
   auto list = impl_->storage->ListBundles(/*with_bytes=*/false);
   if (!list.ok()) return ErrorFromStatus(list.status());
   bundle::NodeIdentity who{(*node)->id, (*node)->labels};

@@ -58,6 +58,12 @@ int64_t NowSeconds();
 StatusOr<std::string> RandomId();
 HttpReply Json(int status, std::string body);
 HttpReply Error(int status, std::string_view reason);
+// An error the client acts on: ErrorResponse.code (kErrorUnknownNode, kErrorRevoked).
+HttpReply ErrorWithCode(int status, std::string_view reason, std::string_view code);
+// The answer to a node the verifier has no record of (404 unknown_node), or
+// that is revoked (403 revoked), or not active yet (403); nullopt when
+// `node` is active.
+std::optional<HttpReply> RefuseInactiveNode(const std::optional<NodeRecord>& node, const std::string& node_id);
 // 400/401/403/404/409/413/500 from a Status code.
 HttpReply ErrorFromStatus(const Status& s);
 std::string NodeGroup(const NodeRecord& node);

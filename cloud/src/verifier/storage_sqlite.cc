@@ -204,6 +204,11 @@ class SqliteStorage final : public Storage {
     Status st = [&]() -> Status {
       EW_ASSIGN_OR_RETURN(auto node, GetNodeLocked(id));
       if (node) {
+        // Revocation is an operator's decision: registering again (same EK
+        // or not) must not undo it.
+        if (node->state == NodeState::kRevoked) {
+          return PermissionDenied("revoked: node '" + id + "' was revoked by an operator and may not register again");
+        }
         if (node->ek_hash == ek_hash) return Status::Ok();
         // A node that never activated has no trusted AK: letting another
         // EK claim it keeps an abandoned (or squatted) registration from
@@ -267,6 +272,11 @@ class SqliteStorage final : public Storage {
       if (!refused.ok()) return Status::Ok();  // commit the consumption, report the refusal
       EW_ASSIGN_OR_RETURN(auto node, GetNodeLocked(r.node_id));
       if (!node) return NotFound("node '" + r.node_id + "' is not registered");
+      if (node->state == NodeState::kRevoked) {
+        // Revoked between /register and /activate.
+        return PermissionDenied("revoked: node '" + r.node_id + "' was revoked by an operator and may not register "
+                                "again");
+      }
       if (node->ek_hash != r.ek_hash) {
         return AlreadyExists("node '" + r.node_id + "' is registered with a different TPM (EK)");
       }

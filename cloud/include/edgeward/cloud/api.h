@@ -180,7 +180,30 @@ struct ErrorResponse {
   // new challenge and send the whole log (start_entry 0). JSON
   // "full_log_required": true, left out when false.
   bool full_log_required = false;
+  // A machine-readable reason, when the client should act on it (JSON
+  // "code", left out when empty; at most 64 bytes of a-z 0-9 _):
+  //   kErrorUnknownNode (404): the verifier has no record of the node (its
+  //     database was restored or wiped, or the node was deleted); the node
+  //     may register again with its existing TPM identity.
+  //   kErrorRevoked (403): an operator revoked the node; it must not
+  //     register again (the verifier refuses it).
+  std::string code;
 };
+inline constexpr std::string_view kErrorUnknownNode = "unknown_node";
+inline constexpr std::string_view kErrorRevoked = "revoked";
+
+// One line for a failing finding, as verdict summaries and the agent's
+// attestation.verdict reasons show it: "check: message", and for a finding
+// about a measured file "check: <path>: message (expected sha256:0123456789ab…,
+// got sha256:…)". The path and digests come from the node (attacker-
+// controlled): control characters, backslashes and bytes that are not
+// printable ASCII are written as \xNN, the path is cut to kMaxReasonPathBytes
+// (head and tail kept, "..." between), digests to their first 12 hex
+// digits; the whole line is at most kMaxReasonBytes. Safe to log and to put
+// in JSON.
+inline constexpr size_t kMaxReasonPathBytes = 200;
+inline constexpr size_t kMaxReasonBytes = 512;
+std::string FindingReason(const attest::Finding& f);
 
 std::string EncodeRegisterRequest(const RegisterRequest& m);
 StatusOr<RegisterRequest> DecodeRegisterRequest(std::string_view json);

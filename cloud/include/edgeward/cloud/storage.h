@@ -103,7 +103,8 @@ class Storage {
   virtual StatusOr<std::vector<NodeRecord>> ListNodes() = 0;
   // Creates a pending node row unless one exists. An existing row with a
   // different ek_hash → kAlreadyExists (another TPM owns this id) once that
-  // node has activated; a still-pending row is re-claimed by the new EK.
+  // node has activated; a still-pending row is re-claimed by the new EK; a
+  // revoked row → kPermissionDenied ("revoked: ...") whatever the EK.
   virtual Status ReserveNode(const std::string& id, const std::string& ek_hash, int64_t now) = 0;
   virtual Status SetNodeState(const std::string& id, NodeState state) = 0;
 
@@ -114,7 +115,8 @@ class Storage {
   // registration is still consumed and that error returned; on success the
   // node becomes active with the registration's AK, signing key and labels,
   // provided its ek_hash still equals the registration's (else
-  // kAlreadyExists). The appraisal state is dropped when the AK changes.
+  // kAlreadyExists) and it is not revoked (else kPermissionDenied
+  // "revoked: ..."). The appraisal state is dropped when the AK changes.
   virtual StatusOr<RegistrationRecord> TakeRegistration(
       const std::string& id, const std::function<Status(const RegistrationRecord&)>& check) = 0;
 
