@@ -4,7 +4,10 @@
 // event the agent emits is checked against the rules engine's schema.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <condition_variable>
 #include <cstdio>
 #include <mutex>
@@ -19,6 +22,7 @@
 #include "edgeward/bundle/bundle.h"
 #include "edgeward/bundle/root.h"
 #include "edgeward/cloud/verifier.h"
+#include "edgeward/crypto/hash.h"
 #include "edgeward/daemon/cloud_agent.h"
 #include "edgeward/policy/parse.h"
 #include "edgeward/rules/event.h"
@@ -145,7 +149,27 @@ class CloudAgentTest : public ::testing::Test {
     if (node_id_override) ref->node_id = *node_id_override;
     cloud::Caller admin;
     admin.cert_cn = "admin:admin";
-    auto reply = server_->service().PutReference("default", attest::FormatReferenceValues(*ref), admin);
+    reference_yaml_ = attest::FormatReferenceValues(*ref);
+    auto reply = server_->service().PutReference("default", reference_yaml_, admin);
+    ASSERT_EQ(reply.status, 200) << reply.body;
+  }
+
+  // The verifier loses everything: stopped, its database deleted (as a
+  // restore from a backup taken before this node registered would), started
+  // again on the same port with the same keys and CA, and the reference
+  // values put back.
+  void WipeVerifierDatabase() {
+    server_.reset();
+    for (const char* suffix : {"", "-wal", "-shm"}) {
+      const std::string p = vdir_.path() + "/v/verifier.db" + suffix;
+      ASSERT_TRUE(::unlink(p.c_str()) == 0 || errno == ENOENT) << p;
+    }
+    StartVerifier();
+    auto node = server_->service().storage().GetNode("edge-1");
+    ASSERT_TRUE(node.ok() && !node->has_value()) << "the database was not wiped";
+    cloud::Caller admin;
+    admin.cert_cn = "admin:admin";
+    auto reply = server_->service().PutReference("default", reference_yaml_, admin);
     ASSERT_EQ(reply.status, 200) << reply.body;
   }
 
@@ -234,6 +258,7 @@ class CloudAgentTest : public ::testing::Test {
   std::chrono::seconds cert_lifetime_{0};
   std::unique_ptr<cloud::VerifierServer> server_;
   std::optional<crypto::Ed25519SigningKey> policy_key_;
+  std::string reference_yaml_;
   std::unique_ptr<EventLoop> loop_;
   std::thread loop_thread_;
   std::unique_ptr<CloudAgent> agent_;
@@ -290,6 +315,152 @@ TEST_F(CloudAgentTest, RegistersAttestsAndGetsACertificate) {
   auto verdict_history = server_->service().storage().ListVerdicts("edge-1", 10);
   ASSERT_TRUE(verdict_history.ok());
   EXPECT_EQ(verdict_history->size(), 3u);
+}
+
+TEST_F(CloudAgentTest, VerifierLosesTheNodeTheAgentRegistersAgainWithTheSameIdentity) {
+  PublishReference();
+  StartAgent(Options());
+  ASSERT_TRUE(WaitFor([&] { return Snap().attestations_passed >= 1; })) << Snap().last_attest_error;
+  agent_->Report(R"({"type":"workload.start","time":"2026-11-24T00:00:00Z","workload":{"name":"w","pid":1}})");
+  ASSERT_TRUE(WaitFor([&] { return Snap().events_sent == 1; })) << Snap().verifier_error;
+  auto before = server_->service().storage().GetNode("edge-1");
+  ASSERT_TRUE(before.ok() && before->has_value());
+  const cloud::NodeRecord old_node = **before;
+
+  WipeVerifierDatabase();
+  // The first call to notice is the event send (the agent still holds a
+  // certificate from the same CA, so the TLS handshake succeeds): the
+  // verifier answers 404 unknown_node, the event stays in the spool, the
+  // agent registers again, attests (passes: same AK, reference restored)
+  // and then delivers the event.
+  agent_->Report(R"({"type":"workload.exit","time":"2026-11-24T00:00:01Z","workload":{"name":"w","pid":1},"exit":{"code":0}})");
+  ASSERT_TRUE(WaitFor([&] { return Snap().reregistrations == 1 && Snap().attestations_passed >= 2; }))
+      << Snap().verifier_error << " / " << Snap().last_attest_error;
+  ASSERT_TRUE(WaitFor([&] { return Snap().events_sent == 2 && Snap().spool_messages == 0; })) << Snap().verifier_error;
+  CloudStatus st = Snap();
+  EXPECT_TRUE(st.registered);
+  EXPECT_EQ(st.spool_dropped, 0u);
+  ASSERT_TRUE(st.last_verdict.has_value());
+  EXPECT_TRUE(st.last_verdict->pass);
+
+  // One node.reregistered event naming the verifier's answer.
+  ASSERT_TRUE(WaitFor([&] { return Events("node.reregistered").size() == 1; }));
+  const std::string ev = Events("node.reregistered")[0];
+  EXPECT_NE(ev.find("\"registration\":{\"reason\":\"send events: /events: HTTP 404: node 'edge-1' is not registered"),
+            std::string::npos)
+      << ev;
+
+  // The verifier knows the node again with the same TPM identity and event
+  // key (nothing was thrown away), and has the post-wipe event once — the
+  // one before the wipe was acknowledged by the old database and is not
+  // resent (that history is what the restore lost).
+  auto after = server_->service().storage().GetNode("edge-1");
+  ASSERT_TRUE(after.ok() && after->has_value());
+  EXPECT_EQ((*after)->state, cloud::NodeState::kActive);
+  EXPECT_EQ((*after)->ek_hash, old_node.ek_hash);
+  EXPECT_EQ((*after)->ak_name, old_node.ak_name);
+  EXPECT_EQ((*after)->signing_key, old_node.signing_key);
+  EXPECT_EQ(*server_->service().storage().CountEvents("edge-1"), 1u);
+  EXPECT_TRUE(ReadFileToString(node_.path() + "/cloud/registration.json", 1 << 16).ok());
+
+  // Lost again, noticed by an attestation this time: registered once more.
+  WipeVerifierDatabase();
+  agent_->AttestNow();
+  ASSERT_TRUE(WaitFor([&] { return Snap().reregistrations == 2 && Snap().attestations_passed >= 3; }))
+      << Snap().verifier_error << " / " << Snap().last_attest_error;
+  ASSERT_TRUE(WaitFor([&] { return Events("node.reregistered").size() == 2; }));
+  EXPECT_NE(Events("node.reregistered")[1].find("\"reason\":\"attest: /challenge: HTTP 404"), std::string::npos)
+      << Events("node.reregistered")[1];
+  // Every registration passed at once: no failed verdict in between.
+  EXPECT_EQ(Snap().attestations_failed, 0u);
+}
+
+TEST_F(CloudAgentTest, ATamperedMeasuredFileIsNamedInTheVerdictReasons) {
+  const std::string conf = node_.path() + "/sensor.conf";
+  ASSERT_TRUE(WriteFileAtomic(conf, AsBytes(std::string("interval=5\n")), 0600).ok());
+  auto measure = [&] {
+    std::mutex m;
+    std::optional<Status> result;
+    agent_->Measure("sensor", {conf}, [&](Status s) {
+      std::lock_guard<std::mutex> lock(m);
+      result = s;
+    });
+    EXPECT_TRUE(WaitFor([&] {
+      std::lock_guard<std::mutex> lock(m);
+      return result.has_value();
+    }));
+    return result.value_or(Internal("no answer"));
+  };
+  StartAgent(Options(/*with_verifier=*/false));
+  ASSERT_TRUE(measure().ok());
+  agent_.reset();
+  PublishReference();  // the file as it is now is the reference
+  StartAgent(Options());
+  ASSERT_TRUE(WaitFor([&] { return Snap().attestations_passed >= 1; })) << Snap().last_attest_error;
+
+  const std::string old_hex = HexEncode(crypto::Digest(crypto::HashAlg::kSha256, AsBytes(std::string("interval=5\n"))));
+  const std::string new_text = "interval=5\nupload: https://attacker.example/\n";
+  const std::string new_hex = HexEncode(crypto::Digest(crypto::HashAlg::kSha256, AsBytes(new_text)));
+  ASSERT_TRUE(WriteFileAtomic(conf, AsBytes(new_text), 0600).ok());
+  ASSERT_TRUE(measure().ok());
+  agent_->AttestNow();
+  ASSERT_TRUE(WaitFor([&] { return Snap().attestations_failed >= 1; })) << Snap().last_attest_error;
+  const std::string want = "file_digest: " + conf + ": a measured file's digest is not an allowed one (expected sha256:" +
+                           old_hex.substr(0, 12) + "..., got sha256:" + new_hex.substr(0, 12) + "...)";
+  CloudStatus st = Snap();
+  ASSERT_TRUE(st.last_verdict.has_value());
+  EXPECT_FALSE(st.last_verdict->pass);
+  EXPECT_NE(std::find(st.last_verdict->reasons.begin(), st.last_verdict->reasons.end(), want),
+            st.last_verdict->reasons.end())
+      << ::testing::PrintToString(st.last_verdict->reasons);
+  // The attestation.verdict event carries the same reason (JSON-escaped).
+  ASSERT_TRUE(WaitFor([&] { return Events("attestation.verdict").size() == 2; }));
+  EXPECT_NE(Events("attestation.verdict")[1].find(want), std::string::npos) << Events("attestation.verdict")[1];
+  // And the verifier's verdict history summarises it the same way.
+  auto history = server_->service().storage().ListVerdicts("edge-1", 1);
+  ASSERT_TRUE(history.ok() && history->size() == 1u);
+  EXPECT_FALSE((*history)[0].pass);
+  EXPECT_EQ((*history)[0].summary, want);
+}
+
+TEST_F(CloudAgentTest, RevokedNodeIsNotRegisteredAgain) {
+  PublishReference();
+  StartAgent(Options());
+  ASSERT_TRUE(WaitFor([&] { return Snap().attestations_passed >= 1; })) << Snap().last_attest_error;
+  cloud::Caller admin;
+  admin.cert_cn = "admin:admin";
+  ASSERT_EQ(server_->service().RevokeNode("edge-1", admin).status, 200);
+
+  agent_->AttestNow();
+  ASSERT_TRUE(WaitFor([&] { return Snap().last_attest_error.find("revoked") != std::string::npos; }))
+      << Snap().last_attest_error;
+  EXPECT_NE(Snap().last_attest_error.find("/challenge: HTTP 403: node 'edge-1' is revoked"), std::string::npos)
+      << Snap().last_attest_error;
+  // Retried with backoff (100 ms .. 1 s here) for a while: never registers.
+  std::this_thread::sleep_for(2500ms);
+  CloudStatus st = Snap();
+  EXPECT_EQ(st.reregistrations, 0u);
+  EXPECT_TRUE(Events("node.reregistered").empty());
+  EXPECT_EQ(st.attestations_passed, 1u);
+  auto node = server_->service().storage().GetNode("edge-1");
+  ASSERT_TRUE(node.ok() && node->has_value());
+  EXPECT_EQ((*node)->state, cloud::NodeState::kRevoked);
+
+  // Even a restarted agent that lost its registration record (or a copy of
+  // its state on another machine with the same TPM) can't undo the
+  // revocation: registration is refused with code "revoked".
+  agent_.reset();
+  ASSERT_EQ(::unlink((node_.path() + "/cloud/registration.json").c_str()), 0);
+  StartAgent(Options());
+  ASSERT_TRUE(WaitFor([&] { return Snap().verifier_error.find("revoked") != std::string::npos; }))
+      << Snap().verifier_error;
+  EXPECT_NE(Snap().verifier_error.find("/register: HTTP 403: revoked: node 'edge-1' was revoked"),
+            std::string::npos)
+      << Snap().verifier_error;
+  EXPECT_FALSE(Snap().registered);
+  node = server_->service().storage().GetNode("edge-1");
+  ASSERT_TRUE(node.ok() && node->has_value());
+  EXPECT_EQ((*node)->state, cloud::NodeState::kRevoked);
 }
 
 TEST_F(CloudAgentTest, EventsSpoolWhileTheVerifierIsDownAndArriveExactlyOnce) {

@@ -12,19 +12,19 @@
 #include "edgeward/tpm/ek.h"
 
 namespace edgeward::channel {
-namespace {
-
-Status HttpError(const std::string& endpoint, const HttpResponse& r) {
+Status CloudClient::HttpError(const std::string& endpoint, const HttpResponse& r) {
   std::string reason = r.body.substr(0, 512);
-  if (auto e = cloud::DecodeErrorResponse(r.body); e.ok()) reason = e->error;
+  if (auto e = cloud::DecodeErrorResponse(r.body); e.ok()) {
+    reason = e->error;
+    last_error_code_ = e->code;
+  }
   std::string msg = endpoint + ": HTTP " + std::to_string(r.status) + ": " + reason;
   if (r.status == 401 || r.status == 403) return PermissionDenied(msg);
   if (r.status == 409) return FailedPrecondition(msg);
+  if (r.status == 404 && last_error_code_ == cloud::kErrorUnknownNode) return NotFound(msg);
   if (r.status >= 500) return Unavailable(msg);
   return InvalidArgument(msg);
 }
-
-}  // namespace
 
 std::string MessageIdHex(const MessageId& id) { return HexEncode(id); }
 
@@ -40,6 +40,7 @@ CloudClient::CloudClient(CloudClientOptions options, HttpsClient https, tpm::Tpm
 
 StatusOr<HttpResponse> CloudClient::Call(const std::string& endpoint, const std::string* body, int want_status,
                                          const std::vector<std::string>& headers) {
+  last_error_code_.clear();
   const std::string url = options_.base_url + std::string(cloud::kApiPrefix) + endpoint;
   EW_ASSIGN_OR_RETURN(HttpResponse r, body ? https_.Post(url, *body, "application/json", headers)
                                            : https_.Get(url, headers));
@@ -53,6 +54,7 @@ StatusOr<cloud::VerifierInfo> CloudClient::FetchVerifierInfo() {
 }
 
 Status CloudClient::Register() {
+  last_error_code_.clear();
   EW_ASSIGN_OR_RETURN(tpm::Ek ek, tpm::Ek::Open(tpm_));
   EW_ASSIGN_OR_RETURN(tpm::Ak ak, tpm::LoadOrCreateAk(ek, options_.state_dir));
   if (!ek.certificate()) return FailedPrecondition("register: the TPM has no EK certificate for its EK");
@@ -111,6 +113,7 @@ StatusOr<cloud::VerdictResponse> CloudClient::Attest() {
     EW_ASSIGN_OR_RETURN(std::string body, cloud::EncodeEvidenceSubmission(sub));
     last_evidence_bytes_ = body.size();
     const std::string url = options_.base_url + std::string(cloud::kApiPrefix) + "/evidence";
+    last_error_code_.clear();
     EW_ASSIGN_OR_RETURN(HttpResponse r, https_.Post(url, body, "application/json"));
     if (r.status == 409 && ima_start > 0) {
       auto e = cloud::DecodeErrorResponse(r.body);
@@ -163,6 +166,7 @@ StatusOr<cloud::EventBatch> CloudClient::SealBatch(const std::vector<SpoolMessag
 }
 
 StatusOr<SendResult> CloudClient::SendEvents(Spool& spool, const cloud::VerifierInfo& verifier) {
+  last_error_code_.clear();
   SendResult result;
   const size_t per_batch = std::clamp<size_t>(options_.events_per_batch, 1, cloud::kMaxEventsPerBatch);
   for (;;) {

@@ -120,6 +120,10 @@ struct CloudAgent::Impl {
   void DoSend(SteadyClock::time_point now);
   // A verifier call failed for a reason a retry may fix: back off.
   void NetworkFailure(const std::string& what, const Status& s, SteadyClock::time_point now);
+  // After a failed verifier call: when the verifier answered unknown_node
+  // (it lost this node), forgets the registration so the next step
+  // registers again with the same TPM identity, and returns true.
+  bool VerifierLostNode(const std::string& what, const Status& s, SteadyClock::time_point now);
   SteadyClock::time_point RenewalDue(SteadyClock::time_point now) const;
   SteadyClock::time_point NextWake(SteadyClock::time_point now) const;
 
@@ -137,6 +141,14 @@ struct CloudAgent::Impl {
   std::chrono::milliseconds net_backoff{0};
   std::chrono::milliseconds renewal_backoff{0};
   bool send_pending = false;  // the spool has records to send
+  // Re-registration after unknown_node: why (for node.reregistered), and
+  // the backoff between re-registrations not followed by a passing
+  // attestation (a verifier that keeps forgetting the node, or two
+  // verifiers behind one URL with different databases, must not make the
+  // agent register in a tight loop).
+  std::string reregister_reason;   // "" when the registration is not a re-registration
+  uint32_t reregistrations_since_pass = 0;
+  std::chrono::milliseconds reregister_backoff{0};
   std::mt19937_64 rng{std::random_device{}()};
 };
 
@@ -152,6 +164,7 @@ std::string BundleRejected(const std::string& node_id, const std::string& id, st
                            const std::string& reason, const std::string& message);
 std::string TpmFault(const std::string& node_id, const std::string& operation, const Status& s);
 std::string SpoolOverflow(const std::string& node_id, const std::string& name, uint64_t dropped, uint64_t bytes);
+std::string NodeReregistered(const std::string& node_id, const std::string& reason);
 std::string CertRenewalFailed(const std::string& node_id, const std::string& reason, int64_t not_after,
                               int64_t wall_now);
 }  // namespace cloud_events

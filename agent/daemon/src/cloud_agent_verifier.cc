@@ -4,9 +4,13 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 
 #include "cloud_agent_internal.h"
+#include "edgeward/base/errno_status.h"
 #include "edgeward/base/file.h"
 #include "edgeward/crypto/hash.h"
 
@@ -73,6 +77,38 @@ void CloudAgent::Impl::NetworkFailure(const std::string& what, const Status& s, 
   UpdateStatus([&](CloudStatus& st) { st.verifier_error = what + ": " + s.ToString(); });
 }
 
+bool CloudAgent::Impl::VerifierLostNode(const std::string& what, const Status& s, SteadyClock::time_point now) {
+  if (client->last_error_code() == cloud::kErrorRevoked) {
+    // Revoked by an operator: not ours to undo. Attestation keeps being
+    // retried with backoff (an operator may restore the node) but nothing
+    // registers again.
+    spdlog::error("cloud agent: {}: the verifier says this node is revoked: {}", what, s.message());
+    return false;
+  }
+  if (client->last_error_code() != cloud::kErrorUnknownNode) return false;
+  // The TLS session, the verifier's own answer in a mutually checked
+  // channel, says it has no record of this node: register again with the
+  // identity we have (EK, AK blob, event key and TLS key are all kept; only
+  // the registration record goes). Events wait in the spool meanwhile.
+  spdlog::warn("cloud agent: {}: the verifier does not know this node ({}); registering again", what, s.message());
+  registered = false;
+  const std::string path = opt.state_dir + "/cloud/registration.json";
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
+    spdlog::warn("cloud agent: {}", EW_ERRNO("unlink", path).ToString());
+  }
+  reregister_reason = what + ": " + s.message();
+  if (reregistrations_since_pass > 0) {
+    // Registered again already and still no pass: wait, doubling.
+    reregister_backoff = Doubled(reregister_backoff, opt);
+    net_retry_at = std::max(net_retry_at, now + reregister_backoff);
+  }
+  UpdateStatus([&](CloudStatus& st) {
+    st.registered = false;
+    st.verifier_error = what + ": " + s.ToString();
+  });
+  return true;
+}
+
 SteadyClock::time_point CloudAgent::Impl::RenewalDue(SteadyClock::time_point now) const {
   if (!renewal) return SteadyClock::time_point::max();
   // The deadline lives on the boot-time clock; converted afresh each time,
@@ -109,16 +145,23 @@ void CloudAgent::Impl::VerifierStep(SteadyClock::time_point now) {
     net_backoff = std::chrono::milliseconds(0);
     next_attest = SteadyClock::time_point{};
     spdlog::info("cloud agent: registered as {} with {}", opt.node_id, opt.verifier_url);
+    if (!reregister_reason.empty()) {
+      ++reregistrations_since_pass;
+      UpdateStatus([&](CloudStatus& st) { ++st.reregistrations; });
+      Emit(cloud_events::NodeReregistered(opt.node_id, reregister_reason));
+      reregister_reason.clear();
+    }
   }
   UpdateStatus([&](CloudStatus& s) { s.registered = true; });
   const bool renewal_due = have_cert && now >= RenewalDue(now) && now >= renewal_retry_at;
   if (tpm_ok && (now >= next_attest || renewal_due)) {
     DoAttest(now, renewal_due);
-    if (SteadyClock::now() < net_retry_at) return;
+    // Not registered any more: the verifier lost the node; register first.
+    if (!registered || SteadyClock::now() < net_retry_at) return;
   }
   if (have_cert && now >= next_fetch) {
     DoFetch(now);
-    if (SteadyClock::now() < net_retry_at) return;
+    if (!registered || SteadyClock::now() < net_retry_at) return;
   }
   if (have_cert && send_pending && SteadyClock::now() >= next_send) DoSend(SteadyClock::now());
 }
@@ -134,6 +177,7 @@ void CloudAgent::Impl::DoAttest(SteadyClock::time_point now, bool renewal_due) {
   auto verdict = client->Attest();
   if (!verdict.ok()) {
     UpdateStatus([&](CloudStatus& s) { s.last_attest_error = verdict.status().ToString(); });
+    if (VerifierLostNode("attest", verdict.status(), now)) return;
     if (CheckTpmFault("quote", verdict.status(), now)) return;
     if (renewal_due) renewal_failed(verdict.status().ToString());
     return NetworkFailure("attest", verdict.status(), now);
@@ -142,9 +186,15 @@ void CloudAgent::Impl::DoAttest(SteadyClock::time_point now, bool renewal_due) {
   next_attest = now + opt.attestation_interval;
   std::vector<std::string> reasons;
   for (const auto& f : verdict->findings) {
-    if (f.severity == attest::Severity::kFail) reasons.push_back(f.check + ": " + f.message);
+    // With the file's path and digest prefixes, escaped and bounded: the
+    // path comes from the node's logs (cloud/api.h FindingReason).
+    if (f.severity == attest::Severity::kFail) reasons.push_back(cloud::FindingReason(f));
   }
   const bool pass = verdict->pass;
+  if (pass) {
+    reregistrations_since_pass = 0;
+    reregister_backoff = std::chrono::milliseconds(0);
+  }
   const bool new_cert = pass && verdict->client_cert_pem.has_value();
   const bool first_cert = new_cert && !have_cert;
   if (new_cert) {
@@ -188,6 +238,7 @@ void CloudAgent::Impl::DoFetch(SteadyClock::time_point now) {
   next_fetch = now + opt.fetch_interval + jitter;
   auto fetched = client->FetchBundle(etag);
   if (!fetched.ok()) {
+    if (VerifierLostNode("bundle fetch", fetched.status(), now)) return;
     if (fetched.status().code() == StatusCode::kUnavailable) {
       return NetworkFailure("bundle fetch", fetched.status(), now);
     }
@@ -268,6 +319,7 @@ void CloudAgent::Impl::ApplyBundle(const std::string& bytes, const std::string& 
 void CloudAgent::Impl::DoSend(SteadyClock::time_point now) {
   auto sent = client->SendEvents(*spool, *verifier_info);
   if (!sent.ok()) {
+    if (VerifierLostNode("send events", sent.status(), now)) return;
     NetworkFailure("send events", sent.status(), now);
     next_send = net_retry_at;
     return;

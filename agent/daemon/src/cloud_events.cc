@@ -19,6 +19,11 @@ nlohmann::json Base(std::string_view type, const std::string& node_id) {
   return j;
 }
 
+// Paths (measurement.changed) and verifier messages may hold bytes that
+// are not UTF-8: replaced (U+FFFD) rather than letting dump() throw on the
+// worker thread.
+std::string Dump(const nlohmann::json& j) { return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }
+
 std::string Rfc3339(int64_t seconds) {
   std::time_t t = static_cast<std::time_t>(seconds);
   std::tm tm{};
@@ -54,14 +59,14 @@ std::string Now() {
 std::string AttestationVerdict(const std::string& node_id, bool pass, const std::vector<std::string>& reasons) {
   nlohmann::json j = Base("attestation.verdict", node_id);
   j["verdict"] = {{"pass", pass}, {"verifier", "cloud"}, {"reasons", reasons}};
-  return j.dump();
+  return Dump(j);
 }
 
 std::string MeasurementChanged(const std::string& node_id, const std::string& path, uint32_t pcr,
                                const std::string& old_sha256, const std::string& new_sha256) {
   nlohmann::json j = Base("measurement.changed", node_id);
   j["measurement"] = {{"path", path}, {"pcr", pcr}, {"old_sha256", old_sha256}, {"new_sha256", new_sha256}};
-  return j.dump();
+  return Dump(j);
 }
 
 std::string BundleAccepted(const std::string& node_id, const std::string& id, uint64_t version,
@@ -69,7 +74,7 @@ std::string BundleAccepted(const std::string& node_id, const std::string& id, ui
   nlohmann::json j = Base("bundle.accepted", node_id);
   j["bundle"] = {{"id", id}, {"version", version}};
   if (!signer.empty()) j["bundle"]["signer"] = signer;
-  return j.dump();
+  return Dump(j);
 }
 
 std::string BundleRejected(const std::string& node_id, const std::string& id, std::optional<uint64_t> version,
@@ -80,20 +85,26 @@ std::string BundleRejected(const std::string& node_id, const std::string& id, st
   // Not in the rules schema (extra keys are ignored there): the specific
   // explanation for the operator and the cloud.
   if (!message.empty()) j["bundle"]["message"] = message;
-  return j.dump();
+  return Dump(j);
 }
 
 std::string TpmFault(const std::string& node_id, const std::string& operation, const Status& s) {
   nlohmann::json j = Base("tpm.fault", node_id);
   j["tpm"] = {{"operation", operation}, {"message", s.message()}};
   if (auto rc = TpmRc(s.message())) j["tpm"]["rc"] = *rc;
-  return j.dump();
+  return Dump(j);
 }
 
 std::string SpoolOverflow(const std::string& node_id, const std::string& name, uint64_t dropped, uint64_t bytes) {
   nlohmann::json j = Base("spool.overflow", node_id);
   j["spool"] = {{"name", name}, {"dropped", dropped}, {"bytes", bytes}};
-  return j.dump();
+  return Dump(j);
+}
+
+std::string NodeReregistered(const std::string& node_id, const std::string& reason) {
+  nlohmann::json j = Base("node.reregistered", node_id);
+  j["registration"] = {{"reason", reason}};
+  return Dump(j);
 }
 
 std::string CertRenewalFailed(const std::string& node_id, const std::string& reason, int64_t not_after,
@@ -104,7 +115,7 @@ std::string CertRenewalFailed(const std::string& node_id, const std::string& rea
     j["cert"]["not_after"] = Rfc3339(not_after);
     j["cert"]["days_left"] = (not_after - wall_now) / 86400;
   }
-  return j.dump();
+  return Dump(j);
 }
 
 }  // namespace edgeward::daemon::cloud_events

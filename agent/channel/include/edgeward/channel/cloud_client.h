@@ -27,10 +27,14 @@
 //                the verifier deduplicates.
 //   FetchBundle() GET /v1/bundle with If-None-Match.
 // Errors: transport → HttpsClient's codes; an HTTP error answer →
-// kPermissionDenied (401/403), kFailedPrecondition (409), kInvalidArgument
-// (other 4xx) or kUnavailable (5xx), each naming the endpoint, the status
-// and the verifier's reason. Not thread-safe; borrows the Tpm, identity,
-// signing key (all must outlive it).
+// kPermissionDenied (401/403), kFailedPrecondition (409), kNotFound (404
+// with code unknown_node: the verifier has no record of this node),
+// kInvalidArgument (other 4xx) or kUnavailable (5xx), each naming the
+// endpoint, the status and the verifier's reason; last_error_code() keeps
+// the verifier's machine-readable code (cloud::ErrorResponse::code) of the
+// last call, so a caller can tell "register again" (unknown_node) from
+// "revoked" without parsing messages. Not thread-safe; borrows the Tpm,
+// identity, signing key (all must outlive it).
 #pragma once
 
 #include <chrono>
@@ -100,9 +104,15 @@ class CloudClient {
   StatusOr<SendResult> SendEvents(Spool& spool, const cloud::VerifierInfo& verifier);
   StatusOr<BundleFetch> FetchBundle(const std::string& etag);
 
+  // The verifier's error code (cloud::kErrorUnknownNode, kErrorRevoked, …)
+  // from the last HTTP call of any of the methods above; "" when that call
+  // succeeded, failed without an answer, or the answer carried no code.
+  const std::string& last_error_code() const { return last_error_code_; }
+
   HttpsClient& https() { return https_; }
 
  private:
+  Status HttpError(const std::string& endpoint, const HttpResponse& r);
   StatusOr<HttpResponse> Call(const std::string& endpoint, const std::string* body, int want_status,
                               const std::vector<std::string>& headers = {});
   StatusOr<cloud::EventBatch> SealBatch(const std::vector<SpoolMessage>& msgs, const cloud::VerifierInfo& verifier);
@@ -116,6 +126,7 @@ class CloudClient {
   uint64_t ima_offset_ = 0;
   size_t last_evidence_bytes_ = 0;
   uint64_t full_log_retries_ = 0;
+  std::string last_error_code_;
 };
 
 // The hex form of a spool message id: the EventMessage id on the wire.

@@ -29,7 +29,7 @@
 //
 // Events the agent itself produces (attestation.verdict,
 // measurement.changed, bundle.accepted, bundle.rejected, tpm.fault,
-// spool.overflow, cert.renewal_failed) are JSON lines in the rules engine's
+// spool.overflow, cert.renewal_failed, node.reregistered) are JSON lines in the rules engine's
 // schema (docs/events.md), delivered to callbacks.on_event on the loop. The
 // agent does not spool them itself: the daemon runs them through the rules
 // engine and hands whatever should reach the cloud back to Report().
@@ -117,6 +117,9 @@ struct CloudStatus {
   bool started = false;
   bool local_only = false;
   bool registered = false;
+  // Registered again because the verifier answered unknown_node (its
+  // database restored or wiped, or the node deleted), since start.
+  uint64_t reregistrations = 0;
 
   bool tpm_ok = false;
   std::string tpm_error;           // the last TPM failure ("" when none yet)
