@@ -1,6 +1,7 @@
 // `edgeward agent` (the daemon) and the client commands that talk to a
 // running agent over its control socket: status, workloads, events,
-// attest now, policy show. Each prints text, or the agent's JSON with --json.
+// attest now, policy show, quarantine release. Each prints text, or the
+// agent's JSON with --json.
 #include <unistd.h>
 
 #include <chrono>
@@ -65,6 +66,20 @@ std::string FormatStatus(const json& s) {
   const json b = s.value("bundle", json::object());
   out << "bundle:      " << (Str(b, "version", "0") == "0" ? Str(b, "source", "none") : "version " + Str(b, "version") + " (" + Str(b, "source") + ")") << "\n";
   if (s.contains("metrics")) out << "metrics:     " << Str(s["metrics"], "url") << "\n";
+  const json q = s.value("quarantine", json());
+  if (q.is_object()) {
+    const json active = q.value("active", json());
+    if (active.is_boolean() && active.get<bool>()) {
+      out << "quarantine:  ACTIVE, network cut but loopback and the verifier (table " << Str(q, "table") << ")";
+      if (q.contains("rule")) out << ", by rule '" << Str(q, "rule") << "' at " << Str(q, "since");
+      out << "; lift with `edgeward quarantine release`\n";
+    } else if (active.is_boolean()) {
+      out << "quarantine:  none\n";
+    } else {
+      out << "quarantine:  UNKNOWN: " << Str(q, "error") << "\n";
+    }
+    if (q.contains("last_error")) out << "             last attempt FAILED, network NOT cut: " << Str(q, "last_error") << "\n";
+  }
   const json r = s.value("rules", json::object());
   out << "rules:       " << Str(r, "loaded", "0") << " loaded, " << Str(r, "firings", "0") << " fired\n";
   const json c = s.value("cloud", json());
@@ -151,6 +166,8 @@ int RunEvents(const ClientArgs& a) {
 
 std::string FormatAttest(const json& r) { return "attestation requested: " + Str(r, "message", "queued") + "\n"; }
 
+std::string FormatRelease(const json& r) { return Str(r, "message", "done") + "\n"; }
+
 std::string FormatPolicy(const json& r) {
   std::ostringstream out;
   const json b = r.value("bundle", json::object());
@@ -213,6 +230,16 @@ void AddAgentCommands(CLI::App& app, Globals& g) {
   CLI::App* an = attest->add_subcommand("now", "ask the running agent to attest now");
   AddClientOptions(an, *now);
   an->callback([&g, now] { g.exit_code = RunClient(*now, R"({"request":"attest_now"})", FormatAttest); });
+
+  CLI::App* quarantine = app.add_subcommand("quarantine", "the node's network quarantine (see `edgeward status`)");
+  quarantine->require_subcommand(1);
+  auto release = std::make_shared<ClientArgs>();
+  CLI::App* rel = quarantine->add_subcommand(
+      "release", "lift the network quarantine (remove table inet edgeward_quarantine); stopped workloads stay stopped");
+  AddClientOptions(rel, *release);
+  rel->callback([&g, release] {
+    g.exit_code = RunClient(*release, R"({"request":"quarantine_release"})", FormatRelease);
+  });
 }
 
 void AddPolicyShowCommand(CLI::App& app, Globals& g) {

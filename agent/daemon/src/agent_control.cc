@@ -9,6 +9,7 @@
 
 #include "agent_internal.h"
 #include "edgeward/rules/event_parser.h"
+#include "net_quarantine.h"
 
 namespace edgeward::daemon::internal {
 namespace {
@@ -63,6 +64,7 @@ StatusOr<std::string> Agent::HandleControl(const ControlRequest& request) {
       }
       cloud_->AttestNow();
       return Dump({{"message", "queued; the verdict shows in `edgeward status` and `edgeward events`"}});
+    case ControlRequest::Kind::kQuarantineRelease: return ReleaseNetworkQuarantine();
     case ControlRequest::Kind::kEvents: break;  // answered by the control server itself
   }
   return Unimplemented("request not handled by the agent");
@@ -94,6 +96,19 @@ std::string Agent::StatusJson() {
   if (!bundle_.digest.empty()) j["bundle"]["digest"] = bundle_.digest;
   if (metrics_) j["metrics"] = {{"url", "http://" + config_.metrics.host + ":" + std::to_string(metrics_->port()) + "/metrics"}};
   j["cloud"] = cloud_ ? CloudJson(cloud_->Snapshot(), config_) : json(nullptr);
+  // The kernel's table is the truth: it outlives the agent and an operator
+  // may have removed it with nft.
+  json q = {{"table", "inet edgeward_quarantine"}};
+  if (StatusOr<bool> active = NetQuarantineActive(); active.ok()) {
+    q["active"] = *active;
+  } else {
+    q["active"] = nullptr;
+    q["error"] = active.status().message();
+  }
+  if (!quarantine_rule_.empty()) q["rule"] = quarantine_rule_;
+  if (!quarantine_since_.empty()) q["since"] = quarantine_since_;
+  if (!quarantine_error_.empty()) q["last_error"] = quarantine_error_;
+  j["quarantine"] = std::move(q);
   return Dump(j);
 }
 

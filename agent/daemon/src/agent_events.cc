@@ -15,6 +15,7 @@
 #include "agent_internal.h"
 #include "edgeward/daemon/agent_log.h"
 #include "edgeward/rules/event_parser.h"
+#include "net_quarantine.h"
 
 namespace edgeward::daemon::internal {
 namespace {
@@ -150,6 +151,91 @@ void Agent::RunConfiguredCommand(const std::string& name, const std::string& rul
   if (!w.ok()) spdlog::warn("run_command '{}': {}", name, w.message());
 }
 
+// ---- the quarantine's network part -----------------------------------------
+
+namespace {
+
+// quarantine.applied / .failed / .released / .detected: published to the
+// history and the cloud directly, not through the rules engine (a rule on
+// them could quarantine again in a loop).
+std::string QuarantineLine(std::string_view type, const std::string& node_id, json detail) {
+  json j = {{"type", std::string(type)},
+            {"time", rules::FormatRfc3339Ms(NowMs())},
+            {"node", {{"id", node_id}}},
+            {"quarantine", std::move(detail)}};
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+}  // namespace
+
+void Agent::QuarantineNetwork(const std::string& rule) {
+  const std::string url = config_.verifier ? config_.verifier->url : std::string();
+  StatusOr<NetQuarantinePlan> plan = PlanNetQuarantine(url);
+  Status applied = plan.ok() ? ApplyNetQuarantine(*plan) : plan.status();
+  if (!applied.ok()) {
+    // Loud: the node believes itself contained and is not.
+    quarantine_error_ = applied.message();
+    spdlog::critical("rule '{}': quarantine: the network is NOT cut: {}", rule, applied.message());
+    PublishRuleFiring(QuarantineLine("quarantine.failed", config_.node_id,
+                                     {{"rule", rule}, {"table", "inet edgeward_quarantine"},
+                                      {"error", applied.message()}}),
+                      true);
+    return;
+  }
+  quarantine_error_.clear();
+  quarantine_rule_ = rule;
+  if (quarantine_since_.empty()) quarantine_since_ = rules::FormatRfc3339Ms(NowMs());
+  json tcp = json::array(), dns = json::array();
+  for (const auto& e : plan->tcp_allow) {
+    tcp.push_back((e.address.find(':') != std::string::npos ? "[" + e.address + "]" : e.address) + ":" +
+                  std::to_string(e.port));
+  }
+  for (const auto& d : plan->dns_servers) dns.push_back(d);
+  spdlog::warn("rule '{}': quarantine: network cut (table inet edgeward_quarantine; open: loopback, verifier {}, "
+               "DNS {})",
+               rule, tcp.dump(), dns.dump());
+  PublishRuleFiring(QuarantineLine("quarantine.applied", config_.node_id,
+                                   {{"rule", rule}, {"table", "inet edgeward_quarantine"},
+                                    {"allowed", {{"loopback", true}, {"verifier", tcp}, {"dns", dns}}}}),
+                    true);
+}
+
+void Agent::DetectNetworkQuarantine() {
+  StatusOr<bool> active = NetQuarantineActive();
+  if (!active.ok()) {
+    spdlog::error("quarantine: can't tell whether the node is quarantined: {}", active.status().message());
+    return;
+  }
+  if (!*active) return;
+  spdlog::warn("quarantine: the node is quarantined (table inet edgeward_quarantine from an earlier run); "
+               "`edgeward quarantine release` lifts it");
+  PublishRuleFiring(QuarantineLine("quarantine.detected", config_.node_id, {{"table", "inet edgeward_quarantine"}}),
+                    true);
+}
+
+StatusOr<std::string> Agent::ReleaseNetworkQuarantine() {
+  StatusOr<bool> released = edgeward::daemon::ReleaseNetQuarantine();
+  if (!released.ok()) {
+    spdlog::error("quarantine release: {}", released.status().message());
+    return released.status();
+  }
+  const std::string rule = quarantine_rule_;
+  quarantine_rule_.clear();
+  quarantine_since_.clear();
+  quarantine_error_.clear();
+  if (*released) {
+    spdlog::warn("quarantine released on request: table inet edgeward_quarantine removed");
+    PublishRuleFiring(QuarantineLine("quarantine.released", config_.node_id,
+                                     {{"table", "inet edgeward_quarantine"}, {"by", "control"}, {"rule", rule}}),
+                      true);
+  }
+  // Only the network: workloads the quarantine stopped stay stopped here;
+  // starting them again is a decision of its own.
+  return json({{"released", *released},
+               {"message", *released ? "network quarantine lifted" : "the node was not quarantined"}})
+      .dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
 // ---- the sink: decisions are deferred to the loop --------------------------
 
 void AgentActionSink::OnFiring(const rules::Firing& f) {
@@ -204,7 +290,11 @@ void AgentActionSink::StopWorkloads(const rules::Firing& f, std::span<const std:
 void AgentActionSink::Quarantine(const rules::Firing& f, std::span<const std::string> allow) {
   std::set<std::string> keep(allow.begin(), allow.end());
   spdlog::warn("rule '{}': quarantine (keeping {} workload(s))", f.rule, keep.size());
-  agent_.loop_->Post([a = &agent_, keep] {
+  agent_.loop_->Post([a = &agent_, keep, rule = std::string(f.rule)] {
+    // Network first: the stopping workloads get up to stopTimeout before
+    // SIGKILL, and must not talk to anyone meanwhile. Its failure is
+    // reported inside and doesn't keep the workloads running.
+    a->QuarantineNetwork(rule);
     if (a->supervisor_ != nullptr) a->supervisor_->Quarantine(keep);
   });
 }

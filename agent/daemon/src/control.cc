@@ -33,6 +33,7 @@ constexpr std::pair<std::string_view, ControlRequest::Kind> kRequestNames[] = {
     {"events", ControlRequest::Kind::kEvents},
     {"attest_now", ControlRequest::Kind::kAttestNow},
     {"policy_show", ControlRequest::Kind::kPolicyShow},
+    {"quarantine_release", ControlRequest::Kind::kQuarantineRelease},
 };
 
 std::string ErrorLine(const Status& s) {
@@ -88,7 +89,7 @@ StatusOr<ControlRequest> ParseControlRequest(std::string_view line) {
   }
   if (!known) {
     return InvalidArgument("field request: unknown request '" + name.substr(0, 64) +
-                           "' (known: status, workloads, events, attest_now, policy_show)");
+                           "' (known: status, workloads, events, attest_now, policy_show, quarantine_release)");
   }
   for (auto f = j.begin(); f != j.end(); ++f) {
     const std::string& key = f.key();

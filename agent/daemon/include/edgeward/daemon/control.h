@@ -1,5 +1,5 @@
 // The agent's local control socket: how `edgeward status|workloads|events|
-// attest now|policy show` talk to a running agent.
+// attest now|policy show|quarantine release` talk to a running agent.
 //
 // Transport: AF_UNIX SOCK_STREAM at the configured path (socket 0660, its
 // directory 0750, both group-owned by control.group). Each accepted peer is
@@ -10,6 +10,7 @@
 // Protocol (docs/agent.md): the client writes one JSON request line,
 //   {"request":"status"} | {"request":"workloads"} | {"request":"attest_now"}
 //   {"request":"policy_show"} | {"request":"events","follow":true,"since":0}
+//   {"request":"quarantine_release"}
 // and reads one JSON response line,
 //   {"ok":true,"result":{...}}  or  {"ok":false,"error":{"code":"INVALID_ARGUMENT","message":"..."}}
 // after which the server closes the connection — except for a following
@@ -43,7 +44,7 @@ class EventLoop;
 inline constexpr size_t kMaxControlRequestBytes = 4096;
 
 struct ControlRequest {
-  enum class Kind { kStatus, kWorkloads, kEvents, kAttestNow, kPolicyShow };
+  enum class Kind { kStatus, kWorkloads, kEvents, kAttestNow, kPolicyShow, kQuarantineRelease };
   Kind kind = Kind::kStatus;
   bool follow = false;  // events: keep streaming after the backlog
   uint64_t since = 0;   // events: only those with seq > since
