@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <climits>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -165,6 +166,11 @@ TEST_F(AgentE2eTest, LocalOnlyAgentRunsShowsAndStopsItsWorkload) {
   EXPECT_EQ(s["workloads"]["total"], 1);
   EXPECT_EQ(s["workloads"]["running"], 1);
   EXPECT_EQ(s["pid"], pid_);
+  // `edgeward agent` exec'd the lean daemon binary installed beside it: the
+  // same PID (what systemd tracks), a smaller process image.
+  char exe[PATH_MAX] = {};
+  ASSERT_GT(::readlink(("/proc/" + std::to_string(pid_) + "/exe").c_str(), exe, sizeof exe - 1), 0);
+  EXPECT_EQ(std::string(exe), std::string(EDGEWARD_BINARY_DIR) + "/agent/edgeward-agent");
   EXPECT_TRUE(s["cloud"].is_null());
   EXPECT_EQ(s["bundle"]["source"], "local:" + dir_.File("bundle"));
 

@@ -32,6 +32,7 @@ TEST(PackagingTest, InstallPutsBinaryUnitConfigRulesAndProfilesInPlace) {
   EXPECT_TRUE(ModeOf(root + "/usr/bin/edgeward") & S_IXUSR);
   EXPECT_TRUE(S_ISREG(ModeOf(root + "/usr/bin/edgeward-verifier")));
   EXPECT_TRUE(ModeOf(root + "/usr/bin/edgeward-run") & S_IXUSR) << "the lean workload runner is missing";
+  EXPECT_TRUE(ModeOf(root + "/usr/bin/edgeward-agent") & S_IXUSR) << "the lean daemon binary is missing";
   EXPECT_TRUE(S_ISREG(ModeOf(root + "/usr/lib/systemd/system/edgeward.service")));
   EXPECT_TRUE(S_ISREG(ModeOf(root + "/usr/lib/sysusers.d/edgeward.conf")));
   // The config is readable by all (no secrets in it) but writable by root only.
