@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <string>
 #include <string_view>
 
 #include "edgeward/cloud/api.h"
@@ -39,7 +40,22 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       }
       break;
     }
-    case 6: RoundTrip(text, DecodeVerdictResponse, EncodeVerdictResponse); break;
+    case 6: {
+      RoundTrip(text, DecodeVerdictResponse, EncodeVerdictResponse);
+      // The one-line reasons the agent logs and emits (FindingReason): only
+      // printable ASCII, bounded, whatever a finding holds.
+      auto m = DecodeVerdictResponse(text);
+      if (m.ok()) {
+        for (const auto& f : m->findings) {
+          const std::string r = FindingReason(f);
+          if (r.size() > kMaxReasonBytes) abort();
+          for (char c : r) {
+            if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f) abort();
+          }
+        }
+      }
+      break;
+    }
     case 7: RoundTrip(text, DecodeNodeStatus, EncodeNodeStatus); break;
     case 8: RoundTrip(text, DecodeNodeList, EncodeNodeList); break;
     case 9: RoundTrip(text, DecodeVerdictHistory, EncodeVerdictHistory); break;
