@@ -4,6 +4,10 @@
 // event the agent emits is checked against the rules engine's schema.
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -18,6 +22,7 @@
 #include "edgeward/attest/reference.h"
 #include "edgeward/attest_node/collect.h"
 #include "edgeward/attest_node/measure.h"
+#include "edgeward/base/fd.h"
 #include "edgeward/base/file.h"
 #include "edgeward/bundle/bundle.h"
 #include "edgeward/bundle/root.h"
@@ -779,6 +784,39 @@ TEST_F(CloudAgentTest, StartOptionsAreChecked) {
   s = d.Start();
   EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition);
   EXPECT_NE(s.message().find("already started"), std::string::npos) << s.ToString();
+}
+
+TEST_F(CloudAgentTest, StopCancelsAVerifierRequestInFlight) {
+  // A "verifier" whose kernel completes TCP connections that nobody ever
+  // accepts: the agent's first request (verifier info) waits for a TLS
+  // answer that never comes, up to its 60 s timeout.
+  UniqueFd lfd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  ASSERT_GE(lfd.get(), 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(lfd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(lfd.get(), 8), 0);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(::getsockname(lfd.get(), reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  CloudAgentOptions o = Options();
+  o.verifier_url = "https://127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
+  o.connect_timeout = 60s;
+  o.request_timeout = 60s;
+  StartAgent(o);
+  // A pending connection makes the listening socket readable.
+  pollfd p{lfd.get(), POLLIN, 0};
+  ASSERT_EQ(::poll(&p, 1, 30'000), 1) << "the agent never connected";
+  std::this_thread::sleep_for(300ms);  // into the TLS handshake's wait
+  EXPECT_TRUE(Snap().verifier_error.empty()) << Snap().verifier_error;  // still waiting, not failed
+  const auto t0 = std::chrono::steady_clock::now();
+  agent_.reset();  // Stop() and join
+  const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
+  std::printf("Stop() with a request in flight (60 s timeout): %lld ms\n", static_cast<long long>(took.count()));
+  // Not a timing assertion in the usual sense: without cancellation this
+  // takes the full 60 s; anything under half of it shows the cancel worked.
+  EXPECT_LT(took, 30s);
+  EXPECT_TRUE(Events("cert.renewal_failed").empty());
 }
 
 // Start() → first passing verdict on swtpm, over loopback TLS. Reported,

@@ -6,9 +6,13 @@
 
 #include <spdlog/spdlog.h>
 
+#include <sys/eventfd.h>
+#include <unistd.h>
+
 #include <algorithm>
 
 #include "cloud_agent_internal.h"
+#include "edgeward/base/errno_status.h"
 #include "edgeward/base/file.h"
 
 namespace edgeward::daemon {
@@ -44,6 +48,9 @@ Status CloudAgent::Start() {
     return InvalidArgument("cloud agent: measurement PCR " + std::to_string(o.measurement_pcr) +
                            " is not usable (0-22, not 16)");
   }
+  const int efd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (efd < 0) return EW_ERRNO("eventfd", "cloud agent cancel fd");
+  impl_->cancel_fd = UniqueFd(efd);
   EW_RETURN_IF_ERROR(MakeDirs(o.state_dir, 0700));
   EW_RETURN_IF_ERROR(MakeDirs(o.state_dir + "/cloud", 0700, /*enforce_mode=*/true));
   impl_->started_at = SteadyClock::now();
@@ -60,6 +67,15 @@ void CloudAgent::Stop() {
   {
     std::lock_guard<std::mutex> lock(impl_->mu);
     impl_->stop = true;
+  }
+  impl_->stopping.store(true);
+  // A verifier request in flight ends now ("cancelled"), not at its
+  // timeout. The fd stays readable: nothing is sent after this anyway.
+  if (impl_->cancel_fd.get() >= 0) {
+    const uint64_t one = 1;
+    if (::write(impl_->cancel_fd.get(), &one, sizeof one) != static_cast<ssize_t>(sizeof one)) {
+      spdlog::warn("cloud agent: {}", EW_ERRNO("write", "cloud agent cancel fd").ToString());
+    }
   }
   impl_->cv.notify_all();
   if (impl_->thread.joinable()) impl_->thread.join();

@@ -7,6 +7,7 @@
 // belongs to the worker thread alone.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -18,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "edgeward/base/fd.h"
 #include "edgeward/bundle/rollback.h"
 #include "edgeward/bundle/root.h"
 #include "edgeward/bundle/store.h"
@@ -58,10 +60,15 @@ struct CloudAgent::Impl {
   const CloudAgentCallbacks cb;
   SteadyClock::time_point started_at;
   std::thread thread;
+  // An eventfd Stop() makes readable: the HTTPS client's cancel_fd, so a
+  // request in flight ends at once instead of at its timeout. Created by
+  // Start(), outlives the thread.
+  UniqueFd cancel_fd;
 
   mutable std::mutex mu;
   std::condition_variable cv;
-  bool stop = false;               // under mu
+  bool stop = false;               // under mu; the worker may also read `stopping` without it
+  std::atomic<bool> stopping{false};
   bool attest_requested = false;   // under mu
   std::deque<std::string> incoming_reports;     // under mu
   uint64_t incoming_dropped = 0;                // under mu: over max_pending_reports

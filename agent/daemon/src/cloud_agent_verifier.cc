@@ -31,6 +31,7 @@ Status CloudAgent::Impl::BuildClient() {
   ho.ca_file = opt.verifier_ca_file;
   ho.connect_timeout = opt.connect_timeout;
   ho.total_timeout = opt.request_timeout;
+  ho.cancel_fd = cancel_fd.get();  // Stop() ends a request in flight
   EW_ASSIGN_OR_RETURN(channel::HttpsClient https, channel::HttpsClient::Create(ho));
   channel::CloudClientOptions co;
   co.base_url = opt.verifier_url;
@@ -71,6 +72,11 @@ Status CloudAgent::Impl::SaveRegistration() {
 }
 
 void CloudAgent::Impl::NetworkFailure(const std::string& what, const Status& s, SteadyClock::time_point now) {
+  if (stopping.load()) {
+    // Cancelled by Stop(): not a verifier problem, nothing to retry.
+    spdlog::debug("cloud agent: {} ended by stop: {}", what, s.ToString());
+    return;
+  }
   net_backoff = Doubled(net_backoff, opt);
   net_retry_at = now + net_backoff;
   spdlog::warn("cloud agent: {}: {}; retrying in {} ms", what, s.ToString(), net_backoff.count());
@@ -176,6 +182,7 @@ void CloudAgent::Impl::DoAttest(SteadyClock::time_point now, bool renewal_due) {
   };
   auto verdict = client->Attest();
   if (!verdict.ok()) {
+    if (stopping.load()) return;  // cancelled by Stop(): no verdict, no renewal failure
     UpdateStatus([&](CloudStatus& s) { s.last_attest_error = verdict.status().ToString(); });
     if (VerifierLostNode("attest", verdict.status(), now)) return;
     if (CheckTpmFault("quote", verdict.status(), now)) return;

@@ -172,8 +172,9 @@ class CloudAgent {
   // can fail later (TPM, verifier, disk) is reported through events and
   // Snapshot(), never by stopping the worker. Twice → kFailedPrecondition.
   Status Start();
-  // Wakes the worker, lets the operation in progress finish (bounded by
-  // the request timeout), flushes the spool and joins. Idempotent.
+  // Wakes the worker, cancels a verifier request in flight (the HTTPS
+  // client's cancel_fd: it ends at once, not at its timeout), lets a TPM
+  // command in progress finish, flushes the spool and joins. Idempotent.
   void Stop();
 
   // Queues one event line for the cloud (spooled, then sent). Never blocks
