@@ -32,6 +32,7 @@ struct RunOptions {
   std::string node_id;      // "node":{"id":...} in events
   std::string cgroup_root;  // "" keeps the launcher's default
   std::vector<std::string> env;  // KEY=VALUE for the workload
+  int start_gate_fd = -1;        // wait for a byte here before starting
   std::vector<std::string> argv;
 };
 
@@ -116,6 +117,23 @@ int RunMain(const RunOptions& o, const Globals& g) {
   spec.on_warning = [](const std::string& w) {
     std::fprintf(stderr, "edgeward: warning: degraded protection: %s\n", w.c_str());
   };
+  if (o.start_gate_fd >= 0) {
+    // A supervisor starts us this way so that nothing runs until it has
+    // recorded us: one byte means go; EOF means it is gone (killed before
+    // it could record this runner), and an unrecorded runner must not run.
+    char go = 0;
+    ssize_t n;
+    do {
+      n = ::read(o.start_gate_fd, &go, 1);
+    } while (n < 0 && errno == EINTR);
+    const int read_errno = errno;
+    ::close(o.start_gate_fd);
+    if (n != 1) {
+      return Fail(Unavailable(std::string("start gate (fd ") + std::to_string(o.start_gate_fd) + "): " +
+                              (n == 0 ? "closed before the start signal (the supervisor went away); not starting"
+                                      : std::strerror(read_errno))));
+    }
+  }
   auto result = sandbox::Run(spec);
   if (!result.ok()) return Fail(result.status());
   return result->exit_status;
@@ -184,6 +202,8 @@ void AddRunCommands(CLI::App& app, Globals& g) {
   // Note: CLI11 lets a vector option swallow the "--" that follows it, so
   // give --env before another option, not right before "-- CMD".
   run->add_option("--env", opts->env, "KEY=VALUE for the workload's environment (repeatable)");
+  run->add_option("--start-gate-fd", opts->start_gate_fd,
+                  "start nothing until a byte arrives on this fd; exit 3 on EOF (for a supervisor)");
   AddStateDirOption(run, g);
   run->add_option("command", opts->argv, "the command and its arguments, after --")->required();
   run->callback([opts, &g] { g.exit_code = RunMain(*opts, g); });

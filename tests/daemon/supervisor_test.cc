@@ -21,6 +21,7 @@
 #include <mutex>
 #include <thread>
 
+#include "edgeward/base/bytes.h"
 #include "edgeward/base/file.h"
 #include "edgeward/daemon/event_loop.h"
 #include "edgeward/daemon/workload_spec.h"
@@ -591,6 +592,32 @@ TEST_F(SupervisorTest, ReattachAfterAgentSigkillKeepsTheRunnerAndItsEvents) {
   ASSERT_TRUE(RunUntil([&] { return done; }));
   EXPECT_FALSE(Alive(before[0]));
   EXPECT_EQ(Count("workload.exit", "sv-reattach"), 1u);
+}
+
+// The window between spawning a runner and recording it in runner.json: an
+// agent killed there must leave no unrecorded runner that starts its
+// workload (a restarted agent would start a second instance). The runner
+// waits on its start gate (fd 3) and starts nothing on EOF — which is what
+// it sees when the agent dies, since the agent's end closes with it. Here
+// the gate is a real file: /dev/null is EOF at once, a one-byte file is go.
+TEST_F(SupervisorTest, RunnerStartsNothingUntilItsStartGateOpens) {
+  const std::string policy = dir_.File("gate-policy.yaml");
+  ASSERT_TRUE(WriteFileAtomic(policy, AsBytes(PolicyYaml("sv-gate", shared_)), 0600).ok());
+  const std::string marker = shared_ + "/started";
+  const std::string run = kEdgeward + " run --policy " + policy + " --name sv-gate --cgroup-root /sys/fs/cgroup" +
+                          " --start-gate-fd 3 -- /bin/sh -c 'echo ran > " + marker + "'";
+  auto closed = testing::RunCommand(run + " 3</dev/null");
+  EXPECT_EQ(closed.exit_code, 3) << closed.output;
+  EXPECT_THAT(closed.output, HasSubstr("closed before the start signal"));
+  EXPECT_NE(::access(marker.c_str(), F_OK), 0) << "the workload ran without the start signal";
+
+  const std::string go = dir_.File("go");
+  ASSERT_TRUE(WriteFileAtomic(go, AsBytes(std::string("g")), 0600).ok());
+  auto opened = testing::RunCommand(run + " 3<" + go);
+  EXPECT_EQ(opened.exit_code, 0) << opened.output;
+  auto text = ReadFileToString(marker, 64);
+  ASSERT_TRUE(text.ok()) << text.status().ToString();
+  EXPECT_EQ(*text, "ran\n");
 }
 
 TEST_F(SupervisorTest, StaleRecordCleansTheCgroupAndStartsAfresh) {

@@ -218,9 +218,15 @@ StatusOr<pid_t> SpawnRunner(const SpawnRequest& req) {
                                            O_WRONLY | O_CREAT | O_APPEND, 0600);
   }
   if (e == 0) e = ::posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
+  // dup2 onto 3 clears close-on-exec (glibc does so even when the fd
+  // already is 3, as POSIX.1-2017 asks).
+  constexpr int kGateFd = STDERR_FILENO + 1;
+  if (e == 0 && req.start_gate_fd >= 0) e = ::posix_spawn_file_actions_adddup2(&actions, req.start_gate_fd, kGateFd);
   // The daemon's sockets, pidfds, epoll and inotify fds must not leak into
   // a runner that outlives it (glibc >= 2.34).
-  if (e == 0) e = ::posix_spawn_file_actions_addclosefrom_np(&actions, STDERR_FILENO + 1);
+  if (e == 0) {
+    e = ::posix_spawn_file_actions_addclosefrom_np(&actions, req.start_gate_fd >= 0 ? kGateFd + 1 : kGateFd);
+  }
   if (e != 0) return ErrnoStatus("posix_spawn_file_actions", req.log_path, e);
 
   // Own session: no controlling terminal, so no SIGHUP when the agent's

@@ -47,10 +47,15 @@ struct SpawnRequest {
   std::vector<std::string> argv;  // argv[0] is the executable's path
   std::vector<std::string> env;
   std::string log_path;  // stdout and stderr, appended (0600)
+  // If >= 0: becomes the runner's fd 3, its start gate (`run
+  // --start-gate-fd 3`): the runner starts nothing until it reads a byte
+  // there, and gives up on EOF — so a runner whose agent died before
+  // recording it (runner.json) never runs a second, unrecorded instance.
+  int start_gate_fd = -1;
 };
 // posix_spawn in a new session, stdin /dev/null, stdout/stderr to
-// log_path, every other fd closed, signal mask empty and dispositions
-// default. Errors: the spawn's errno naming argv[0].
+// log_path, every other fd (but the start gate) closed, signal mask empty
+// and dispositions default. Errors: the spawn's errno naming argv[0].
 StatusOr<pid_t> SpawnRunner(const SpawnRequest& request);
 
 // The workload's cgroup leaves ("<name>-<pid>") under cgroup_root, v1

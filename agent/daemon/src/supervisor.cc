@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <sys/epoll.h>
 #include <sys/inotify.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -181,7 +182,8 @@ Status WorkloadSupervisor::Spawn(Workload& w) {
   }
   for (const std::string& a : {std::string("--policy"), dir + "/policy.yaml", std::string("--name"), w.name,
                                std::string("--events"), dir + "/events.jsonl", std::string("--state-dir"),
-                               options_.state_dir, std::string("--cgroup-root"), options_.cgroup_root}) {
+                               options_.state_dir, std::string("--cgroup-root"), options_.cgroup_root,
+                               std::string("--start-gate-fd"), std::string("3")}) {
     req.argv.push_back(a);
   }
   if (!options_.node_id.empty()) {
@@ -193,7 +195,17 @@ Status WorkloadSupervisor::Spawn(Workload& w) {
   req.env = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"};
   req.log_path = dir + "/runner.log";
 
+  // The start gate: the runner waits for one byte on its fd 3 and gives
+  // up on EOF. The byte goes only once runner.json names the runner, so an
+  // agent killed in between leaves no unrecorded runner behind (its end
+  // closes with the agent, the runner exits without starting anything).
+  int gate[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, gate) != 0) return EW_ERRNO("socketpair", "start gate");
+  UniqueFd gate_ours(gate[0]);
+  UniqueFd gate_theirs(gate[1]);
+  req.start_gate_fd = gate_theirs.get();
   EW_ASSIGN_OR_RETURN(pid_t pid, workload_internal::SpawnRunner(req));
+  gate_theirs.Reset();
   // Our child can't be reaped behind our back (we don't wait for it
   // elsewhere), so the pid is still ours to open.
   auto pidfd = workload_internal::OpenPidfd(pid);
@@ -218,6 +230,13 @@ Status WorkloadSupervisor::Spawn(Workload& w) {
     // clean its cgroup and start afresh, so say so but keep running.
     spdlog::warn("workload {}: {}", w.name, s.message());
   }
+  // Open the gate. A runner that died already makes this fail (EPIPE, no
+  // signal); its exit arrives through the pidfd like any other.
+  const char go = 'g';
+  if (::send(gate_ours.get(), &go, 1, MSG_NOSIGNAL) != 1) {
+    spdlog::warn("workload {}: start gate: {}", w.name, std::strerror(errno));
+  }
+  gate_ours.Reset();
   const std::string name = w.name;
   Status ws = loop_.Watch(w.pidfd.get(), EPOLLIN, [this, name](uint32_t) { OnRunnerExit(name); });
   if (!ws.ok()) {
