@@ -14,6 +14,8 @@
 #include <sched.h>
 #include <signal.h>
 #include <spawn.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -236,6 +238,29 @@ Connect ConnectEventually(const char* ip, uint16_t port) {
   return c;
 }
 
+// A connected IPv4 socket (blocking connect), or an invalid fd.
+UniqueFd Open(const char* ip, uint16_t port) {
+  UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd.valid()) return fd;
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  if (::inet_pton(AF_INET, ip, &a.sin_addr) != 1) return UniqueFd();
+  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) return UniqueFd();
+  return fd;
+}
+
+// Sends a few bytes and returns how many the peer has not acknowledged
+// after `wait` (SIOCOUTQ): 0 when the connection still carries data. The
+// peer never reads; its kernel acknowledges into the receive queue.
+int UnackedAfterSend(int fd, std::chrono::milliseconds wait = 700ms) {
+  if (::send(fd, "ping\n", 5, MSG_NOSIGNAL) != 5) return -1;
+  std::this_thread::sleep_for(wait);
+  int queued = -1;
+  if (::ioctl(fd, SIOCOUTQ, &queued) != 0) return -1;
+  return queued;
+}
+
 UniqueFd Listen(const char* ip, uint16_t port) {
   UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (!fd.valid()) return fd;
@@ -330,10 +355,17 @@ TEST_F(NetQuarantineTest, OnlyTheVerifierStaysReachableUntilReleased) {
   EXPECT_EQ(TryConnect(kVerifier, kOtherPort), Connect::kConnected);
   EXPECT_EQ(TryConnect(kOtherHost, kVerifierPort), Connect::kConnected);
   EXPECT_EQ(TryConnect("127.0.0.1", 7000), Connect::kConnected);
+  // Connections opened before: the one to the verifier keeps working, any
+  // other (a reverse shell) stops carrying data.
+  UniqueFd old_verifier = Open(kVerifier, kVerifierPort), old_other = Open(kVerifier, kOtherPort);
+  ASSERT_TRUE(old_verifier.valid() && old_other.valid());
+  ASSERT_EQ(UnackedAfterSend(old_other.get()), 0);
 
   NetQuarantinePlan plan;
   plan.tcp_allow = {{kVerifier, kVerifierPort}};
   ASSERT_TRUE(ApplyNetQuarantine(plan).ok());
+  EXPECT_EQ(UnackedAfterSend(old_verifier.get()), 0) << "the verifier connection carries on";
+  EXPECT_EQ(UnackedAfterSend(old_other.get()), 5) << "an older connection elsewhere is cut";
   auto active = NetQuarantineActive();
   ASSERT_TRUE(active.ok()) << active.status().ToString();
   EXPECT_TRUE(*active);

@@ -169,12 +169,13 @@ StatusOr<std::vector<NetEndpoint>> ResolveVerifier(std::string_view url) {
   return out;
 }
 
-StatusOr<std::vector<std::string>> ReadNameservers(const std::string& resolv_conf) {
-  EW_ASSIGN_OR_RETURN(std::string text, ReadFileToString(resolv_conf, 1 << 20));
+std::vector<std::string> ParseNameservers(std::string_view text, std::string_view source) {
   std::vector<std::string> out;
-  std::istringstream lines(text);
+  std::istringstream lines{std::string(text)};
   std::string line;
+  int number = 0;
   while (std::getline(lines, line)) {
+    ++number;
     std::istringstream words(line);
     std::string key, value;
     if (!(words >> key >> value) || key != "nameserver") continue;
@@ -183,13 +184,17 @@ StatusOr<std::vector<std::string>> ReadNameservers(const std::string& resolv_con
     int family = 0;
     auto ip = CanonicalIp(value, &family);
     if (!ip.ok()) {
-      spdlog::warn("{}: nameserver '{}' skipped for the quarantine table: {}", resolv_conf, value.substr(0, 64),
-                   ip.status().message());
+      spdlog::warn("{}:{}: nameserver skipped for the quarantine table: {}", source, number, ip.status().message());
       continue;
     }
     if (!IsLoopback(*ip, family) && std::find(out.begin(), out.end(), *ip) == out.end()) out.push_back(*ip);
   }
   return out;
+}
+
+StatusOr<std::vector<std::string>> ReadNameservers(const std::string& resolv_conf) {
+  EW_ASSIGN_OR_RETURN(std::string text, ReadFileToString(resolv_conf, 1 << 20));
+  return ParseNameservers(text, resolv_conf);
 }
 
 StatusOr<NetQuarantinePlan> PlanNetQuarantine(std::string_view verifier_url, const std::string& resolv_conf) {

@@ -57,9 +57,12 @@ StatusOr<NetEndpoint> ParseVerifierUrl(std::string_view url);
 // kInvalidArgument for a bad URL, kUnavailable when the name doesn't resolve.
 StatusOr<std::vector<NetEndpoint>> ResolveVerifier(std::string_view url);
 
-// The `nameserver` lines of a resolv.conf that are IP literals, loopback
-// ones left out (loopback is open anyway). kNotFound / the read error when
-// the file can't be read.
+// The `nameserver` lines of resolv.conf text that are IP literals (others
+// are logged, naming `source` and the line, and skipped), loopback ones
+// left out (loopback is open anyway); canonical, deduplicated. Fuzzed by
+// fuzz/net_quarantine_fuzzer.cc.
+std::vector<std::string> ParseNameservers(std::string_view text, std::string_view source);
+// The same, read from a file. kNotFound / the read error when it can't be read.
 StatusOr<std::vector<std::string>> ReadNameservers(const std::string& resolv_conf);
 
 // The agent's plan: the verifier (none when `verifier_url` is empty: the
