@@ -17,6 +17,7 @@
 #include "cli/common.h"
 #include "edgeward/base/errno_status.h"
 #include "edgeward/base/fd.h"
+#include "edgeward/base/event_file.h"
 #include "edgeward/base/file.h"
 #include "edgeward/policy/learn.h"
 #include "edgeward/policy/parse.h"
@@ -34,46 +35,6 @@ struct RunOptions {
   std::vector<std::string> env;  // KEY=VALUE for the workload
   int start_gate_fd = -1;        // wait for a byte here before starting
   std::vector<std::string> argv;
-};
-
-// Appends JSON lines to a file (0600, O_APPEND) or stdout. One write(2) per
-// line, so concurrent writers (several workloads, one file) never interleave
-// inside a line.
-class EventWriter {
- public:
-  static StatusOr<std::unique_ptr<EventWriter>> Open(const std::string& path) {
-    auto w = std::unique_ptr<EventWriter>(new EventWriter());
-    if (path == "-") {
-      w->fd_ = STDOUT_FILENO;
-      return w;
-    }
-    w->owned_ = UniqueFd(::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
-    if (!w->owned_.valid()) return EW_ERRNO("open", path);
-    w->fd_ = w->owned_.get();
-    return w;
-  }
-  void Write(const std::string& json) {
-    std::string line = json + "\n";
-    const char* p = line.data();
-    size_t left = line.size();
-    while (left > 0) {
-      ssize_t n = ::write(fd_, p, left);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) {
-        if (!failed_) std::fprintf(stderr, "edgeward: warning: writing events failed: %s\n", std::strerror(errno));
-        failed_ = true;
-        return;
-      }
-      p += n;
-      left -= static_cast<size_t>(n);
-    }
-  }
-
- private:
-  EventWriter() = default;
-  UniqueFd owned_;
-  int fd_ = -1;
-  bool failed_ = false;
 };
 
 int RunMain(const RunOptions& o, const Globals& g) {
@@ -107,9 +68,9 @@ int RunMain(const RunOptions& o, const Globals& g) {
     if (!s.ok()) return Fail(s);
     spec.state_dir = g.state_dir;
   }
-  std::unique_ptr<EventWriter> events;
+  std::unique_ptr<EventFileWriter> events;
   if (!o.events_path.empty()) {
-    auto w = EventWriter::Open(o.events_path);
+    auto w = EventFileWriter::Open(o.events_path);
     if (!w.ok()) return Fail(w.status());
     events = std::move(*w);
     spec.on_event = [&events](const std::string& line) { events->Write(line); };

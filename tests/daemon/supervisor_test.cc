@@ -594,6 +594,37 @@ TEST_F(SupervisorTest, ReattachAfterAgentSigkillKeepsTheRunnerAndItsEvents) {
   EXPECT_EQ(Count("workload.exit", "sv-reattach"), 1u);
 }
 
+// A noisy workload must not grow its events file without bound while it
+// runs: past events_rotate_bytes the supervisor rotates the file under the
+// runner's feet (flock protocol, base/event_file.h) and the runner follows.
+// 400 real seccomp violations (~140 KB of lines) through a 16 KiB limit:
+// several rotations, and every line arrives exactly once.
+TEST_F(SupervisorTest, EventsFileRotatesWhileTheRunnerWritesAndNoLineIsLostOrRepeated) {
+  SupervisorOptions o = Options();
+  o.events_rotate_bytes = 16 << 10;
+  WorkloadSupervisor sup(*loop_, o);
+  const std::string cmd =
+      "[/bin/sh, -c, '/usr/bin/python3 -c \"import ctypes; l = ctypes.CDLL(None); "
+      "[l.ptrace(16, 1, 0, 0) for _ in range(400)]\"; sleep 60']";
+  ASSERT_TRUE(sup.Apply(Specs({{"sv-rotate", cmd, "{policy: always}", ""}})).ok());
+  ASSERT_TRUE(RunUntil([&] { return Count("sandbox.violation", "sv-rotate") >= 400; }, 60s))
+      << Count("sandbox.violation", "sv-rotate") << " violation events arrived";
+  // Let any straggler (a repeat) arrive before counting exactly.
+  RunUntil([] { return false; }, 500ms);
+  EXPECT_EQ(Count("sandbox.violation", "sv-rotate"), 400u);
+  const std::string events = dir_.File("state") + "/workloads/sv-rotate/events.jsonl";
+  struct stat cur {};
+  struct stat old {};
+  ASSERT_EQ(::stat((events + ".1").c_str(), &old), 0) << "never rotated";
+  ASSERT_EQ(::stat(events.c_str(), &cur), 0);
+  EXPECT_LT(cur.st_size + old.st_size, 100 << 10) << "rotation kept everything: " << cur.st_size << " + " << old.st_size;
+  EXPECT_EQ(old.st_mode & 0777, 0600u);
+  EXPECT_EQ(cur.st_mode & 0777, 0600u);
+  bool done = false;
+  sup.StopAll(3s, [&] { done = true; });
+  ASSERT_TRUE(RunUntil([&] { return done; }));
+}
+
 // The window between spawning a runner and recording it in runner.json: an
 // agent killed there must leave no unrecorded runner that starts its
 // workload (a restarted agent would start a second instance). The runner

@@ -6,6 +6,7 @@
 // being killed, which the page cache does; a power loss may repeat the last
 // batch).
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -15,6 +16,8 @@
 #include <cstdio>
 #include <cstring>
 #include <set>
+#include <tuple>
+#include <utility>
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
@@ -28,20 +31,29 @@ namespace {
 constexpr size_t kReadChunk = 64 * 1024;
 constexpr size_t kMaxLine = 1 << 20;
 
-Status SaveOffset(int fd, uint64_t offset) {
-  char buf[24];
-  const int n = std::snprintf(buf, sizeof buf, "%020llu\n", static_cast<unsigned long long>(offset));
+// "<offset> <inode>\n", fixed width, one pwrite over the previous record.
+// The inode says which events file the offset is for: after a rotation the
+// new file has a new inode, so a crash between rotating and saving offset 0
+// can't make the agent skip the new file's first lines.
+Status SaveOffset(int fd, uint64_t offset, uint64_t ino) {
+  char buf[48];
+  const int n = std::snprintf(buf, sizeof buf, "%020llu %020llu\n", static_cast<unsigned long long>(offset),
+                              static_cast<unsigned long long>(ino));
   if (::pwrite(fd, buf, static_cast<size_t>(n), 0) != n) return EW_ERRNO("pwrite", "events.offset");
   return Status::Ok();
 }
 
-uint64_t LoadOffset(int fd) {
-  char buf[24] = {};
+// {offset, inode}; inode 0 when unknown (an offset file from before inodes
+// were saved, or none).
+std::pair<uint64_t, uint64_t> LoadOffset(int fd) {
+  char buf[64] = {};
   const ssize_t n = ::pread(fd, buf, sizeof buf - 1, 0);
-  if (n <= 0) return 0;
-  uint64_t v = 0;
-  std::from_chars(buf, buf + n, v);
-  return v;
+  if (n <= 0) return {0, 0};
+  uint64_t offset = 0;
+  uint64_t ino = 0;
+  auto r = std::from_chars(buf, buf + n, offset);
+  if (r.ptr < buf + n && *r.ptr == ' ') std::from_chars(r.ptr + 1, buf + n, ino);
+  return {offset, ino};
 }
 
 }  // namespace
@@ -52,7 +64,7 @@ Status WorkloadSupervisor::OpenEvents(Workload& w) {
     const std::string path = dir + "/events.offset";
     w.offset_fd = UniqueFd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
     if (!w.offset_fd.valid()) return EW_ERRNO("open", path);
-    w.offset = LoadOffset(w.offset_fd.get());
+    std::tie(w.offset, w.events_ino) = LoadOffset(w.offset_fd.get());
   }
   if (w.events_fd.valid()) return Status::Ok();
   const std::string path = dir + "/events.jsonl";
@@ -61,12 +73,11 @@ Status WorkloadSupervisor::OpenEvents(Workload& w) {
   if (!w.events_fd.valid()) return EW_ERRNO("open", path);
   struct stat st {};
   if (::fstat(w.events_fd.get(), &st) != 0) return EW_ERRNO("fstat", path);
-  // A crash between rotating and saving offset 0 leaves an offset past the
-  // end of the new file: everything in it is new.
-  if (w.offset > static_cast<uint64_t>(st.st_size)) {
-    w.offset = 0;
-    EW_RETURN_IF_ERROR(SaveOffset(w.offset_fd.get(), 0));
-  }
+  // The offset was for another file (rotated away before a crash), or runs
+  // past the end of this one: everything in this file is new.
+  if ((w.events_ino != 0 && w.events_ino != st.st_ino) || w.offset > static_cast<uint64_t>(st.st_size)) w.offset = 0;
+  w.events_ino = st.st_ino;
+  EW_RETURN_IF_ERROR(SaveOffset(w.offset_fd.get(), w.offset, w.events_ino));
   EW_RETURN_IF_ERROR(EnsureInotify());
   const int wd = ::inotify_add_watch(inotify_.get(), path.c_str(), IN_MODIFY);
   if (wd < 0) return EW_ERRNO("inotify_add_watch", path);
@@ -131,7 +142,7 @@ void WorkloadSupervisor::DrainEvents(Workload& w) {
     }
   }
   if (w.offset != consumed && w.offset_fd.valid()) {
-    Status s = SaveOffset(w.offset_fd.get(), w.offset);
+    Status s = SaveOffset(w.offset_fd.get(), w.offset, w.events_ino);
     if (!s.ok()) spdlog::warn("workload {}: {}", w.name, s.message());
   }
 }
@@ -151,30 +162,55 @@ void WorkloadSupervisor::OnInotify() {
     }
   }
   for (const std::string& name : touched) {
-    if (Workload* w = Find(name)) DrainEvents(*w);
+    Workload* w = Find(name);
+    if (w == nullptr) continue;
+    DrainEvents(*w);
+    if (w->offset >= options_.events_rotate_bytes) {
+      if (Status s = RotateEventsIfLarge(*w); !s.ok()) spdlog::warn("workload {}: rotating events: {}", name, s.message());
+    }
   }
 }
 
+// Live or between runs. Under an exclusive flock of the events file (the
+// runner's EventFileWriter takes a shared one around each line, so no line
+// is half-written and none can land between our drain and the rename):
+// drain to the end, rename to events.jsonl.1 (replacing the previous one),
+// create the new file, save offset 0 with its inode. The runner notices the
+// rename at its next line and follows. Non-blocking: a runner stopped while
+// holding its lock must not stall the loop; we try again at the next event.
 Status WorkloadSupervisor::RotateEventsIfLarge(Workload& w) {
   if (!w.events_fd.valid()) return Status::Ok();
+  const std::string path = Dir(w.name) + "/events.jsonl";
+  DrainEvents(w);
+  if (w.offset < options_.events_rotate_bytes) return Status::Ok();
+  if (::flock(w.events_fd.get(), LOCK_EX | LOCK_NB) != 0) {
+    if (errno == EWOULDBLOCK) return Status::Ok();
+    return EW_ERRNO("flock", path);
+  }
   DrainEvents(w);
   struct stat st {};
-  if (::fstat(w.events_fd.get(), &st) != 0) return EW_ERRNO("fstat", Dir(w.name) + "/events.jsonl");
-  if (static_cast<uint64_t>(st.st_size) < options_.events_rotate_bytes || w.offset < static_cast<uint64_t>(st.st_size)) {
-    return Status::Ok();
+  if (::fstat(w.events_fd.get(), &st) != 0) return EW_ERRNO("fstat", path);
+  if (w.offset < static_cast<uint64_t>(st.st_size)) {
+    spdlog::warn("workload {}: {} bytes without a line end at the end of {}; dropped with the rotation", w.name,
+                 static_cast<uint64_t>(st.st_size) - w.offset, path);
   }
-  // Only between runs (no writer): rename, then offset 0, then a new file.
-  const std::string path = Dir(w.name) + "/events.jsonl";
-  if (::rename(path.c_str(), (path + ".1").c_str()) != 0) return EW_ERRNO("rename", path);
+  if (::rename(path.c_str(), (path + ".1").c_str()) != 0) {
+    const Status failed = EW_ERRNO("rename", path);
+    (void)::flock(w.events_fd.get(), LOCK_UN);
+    return failed;
+  }
   if (w.inotify_wd >= 0) {
     ::inotify_rm_watch(inotify_.get(), w.inotify_wd);
     inotify_watches_.erase(w.inotify_wd);
     w.inotify_wd = -1;
   }
-  w.events_fd.Reset();
+  // Hold the old file's lock until the new file and its watch exist, so
+  // the runner's first line there raises an inotify event.
+  UniqueFd old = std::move(w.events_fd);
   w.offset = 0;
-  EW_RETURN_IF_ERROR(SaveOffset(w.offset_fd.get(), 0));
-  return OpenEvents(w);
+  w.events_ino = 0;
+  spdlog::info("workload {}: events file rotated to {}.1 ({} bytes)", w.name, path, static_cast<uint64_t>(st.st_size));
+  return OpenEvents(w);  // `old` closes after, dropping the lock
 }
 
 void WorkloadSupervisor::Emit(const std::string& line) {

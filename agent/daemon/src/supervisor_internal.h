@@ -60,6 +60,7 @@ struct WorkloadSupervisor::Workload {
   UniqueFd offset_fd;
   int inotify_wd = -1;
   uint64_t offset = 0;
+  uint64_t events_ino = 0;  // the inode events_fd is, saved with the offset
 };
 
 }  // namespace edgeward::daemon
