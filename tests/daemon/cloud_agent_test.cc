@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -378,6 +379,44 @@ TEST_F(CloudAgentTest, VerifierLosesTheNodeTheAgentRegistersAgainWithTheSameIden
       << Events("node.reregistered")[1];
   // Every registration passed at once: no failed verdict in between.
   EXPECT_EQ(Snap().attestations_failed, 0u);
+}
+
+TEST_F(CloudAgentTest, ANodeDeletedOverAndOverIsReRegisteredWithBackoffNotInALoop) {
+  PublishReference();
+  StartAgent(Options());  // retry 100 ms doubling to 1 s
+  ASSERT_TRUE(WaitFor([&] { return Snap().attestations_passed >= 1; })) << Snap().last_attest_error;
+  // An operator (or a broken restore job) deletes the node row every 5 ms
+  // once it is active, straight in the verifier's database, for 3 s: every
+  // registration completes, and the attestation after it finds the node
+  // gone. Re-registrations that never reach a pass must back off (0, 100,
+  // 200, 400, 800, 1000 ms ...), not spin.
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open((vdir_.path() + "/v/verifier.db").c_str(), &raw), SQLITE_OK);
+  std::unique_ptr<sqlite3, int (*)(sqlite3*)> db(raw, sqlite3_close);
+  ASSERT_EQ(sqlite3_busy_timeout(db.get(), 5000), SQLITE_OK);
+  agent_->AttestNow();
+  const auto until = std::chrono::steady_clock::now() + 3s;
+  int deletes = 0;
+  while (std::chrono::steady_clock::now() < until) {
+    char* err = nullptr;
+    ASSERT_EQ(sqlite3_exec(db.get(), "DELETE FROM nodes WHERE id='edge-1' AND state='active'", nullptr, nullptr, &err), SQLITE_OK)
+        << (err ? err : "");
+    deletes += sqlite3_changes(db.get());
+    std::this_thread::sleep_for(5ms);
+  }
+  const CloudStatus st = Snap();
+  std::printf("node deleted %d times in 3 s: %llu re-registrations\n", deletes,
+              static_cast<unsigned long long>(st.reregistrations));
+  EXPECT_GE(st.reregistrations, 1u);
+  // Bounded by the backoff schedule (at most ~6 in 3 s); a slower machine
+  // only makes fewer. Without the backoff this is in the hundreds.
+  EXPECT_LE(st.reregistrations, 8u);
+  // Events reach the loop after the status: at least as many by now.
+  EXPECT_TRUE(WaitFor([&] { return Events("node.reregistered").size() >= st.reregistrations; }));
+  // Left alone, the node registers once more and passes.
+  agent_->AttestNow();
+  ASSERT_TRUE(WaitFor([&] { return Snap().registered && Snap().attestations_passed >= 2; }, 30s))
+      << Snap().verifier_error << " / " << Snap().last_attest_error;
 }
 
 TEST_F(CloudAgentTest, ATamperedMeasuredFileIsNamedInTheVerdictReasons) {
