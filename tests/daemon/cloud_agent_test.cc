@@ -419,6 +419,36 @@ TEST_F(CloudAgentTest, ANodeDeletedOverAndOverIsReRegisteredWithBackoffNotInALoo
       << Snap().verifier_error << " / " << Snap().last_attest_error;
 }
 
+TEST_F(CloudAgentTest, AFileNameThatIsNotUtf8DoesNotBreakTheEventLine) {
+  // File names are bytes. Before, dumping measurement.changed for such a
+  // name threw on the worker thread (nlohmann's strict UTF-8 check) and
+  // terminated the agent; now the bytes are replaced (U+FFFD).
+  const std::string f = node_.path() + "/conf-\xff\xfe";
+  ASSERT_TRUE(WriteFileAtomic(f, AsBytes(std::string("a\n")), 0600).ok());
+  StartAgent(Options(/*with_verifier=*/false));
+  auto measure = [&] {
+    std::mutex m;
+    std::optional<Status> result;
+    agent_->Measure("w", {f}, [&](Status s) {
+      std::lock_guard<std::mutex> lock(m);
+      result = s;
+    });
+    EXPECT_TRUE(WaitFor([&] {
+      std::lock_guard<std::mutex> lock(m);
+      return result.has_value();
+    }));
+    return result.value_or(Internal("no answer"));
+  };
+  ASSERT_TRUE(measure().ok());
+  ASSERT_TRUE(WriteFileAtomic(f, AsBytes(std::string("b\n")), 0600).ok());
+  Status second = measure();
+  ASSERT_TRUE(second.ok()) << second.ToString();
+  ASSERT_TRUE(WaitFor([&] { return Events("measurement.changed").size() == 1; }));
+  const std::string ev = Events("measurement.changed")[0];
+  EXPECT_NE(ev.find("conf-\xef\xbf\xbd\xef\xbf\xbd\""), std::string::npos) << ev;
+  EXPECT_EQ(Snap().measurements, 2u);
+}
+
 TEST_F(CloudAgentTest, ATamperedMeasuredFileIsNamedInTheVerdictReasons) {
   const std::string conf = node_.path() + "/sensor.conf";
   ASSERT_TRUE(WriteFileAtomic(conf, AsBytes(std::string("interval=5\n")), 0600).ok());
