@@ -9,7 +9,8 @@
 // (MapReader, ReadString, ReadSequence, ReadUint, ReadInt) do the common
 // checks — unknown keys with a did-you-mean suggestion, duplicate keys, type
 // and range errors — and add their errors to the Diagnostics they are given.
-// Nothing here throws; yaml-cpp's parse exceptions stay the caller's to catch.
+// Given valid (not zombie) nodes, the readers report instead of throwing;
+// yaml-cpp's parse exceptions (YAML::Load) stay the caller's to catch.
 #pragma once
 
 #include <yaml-cpp/yaml.h>
