@@ -15,6 +15,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <linux/sockios.h>
+#include <nftables/libnftables.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -26,6 +27,7 @@
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -648,6 +650,38 @@ TEST_F(AgentQuarantineTest, RuleActionCutsTheNetworkStatusShowsItReleaseLiftsIt)
   EXPECT_NE(again.output.find("the node was not quarantined"), std::string::npos) << again.output;
   auto bare = Cli("quarantine");
   EXPECT_NE(bare.exit_code, 0) << "a subcommand is required: " << bare.output;
+}
+
+TEST_F(AgentQuarantineTest, AFailedTableIsLoudAndTheWorkloadsStopAnyway) {
+  // A real refusal: a table of the same name created with `flags owner`
+  // belongs to this process's netlink socket, and the kernel refuses
+  // everyone else's changes to it (EPERM) while the socket is open.
+  struct CtxFree {
+    void operator()(nft_ctx* c) const { nft_ctx_free(c); }
+  };
+  std::unique_ptr<nft_ctx, CtxFree> owner(nft_ctx_new(NFT_CTX_DEFAULT));
+  ASSERT_NE(owner, nullptr);
+  ASSERT_EQ(nft_ctx_buffer_error(owner.get()), 0);
+  ASSERT_EQ(nft_run_cmd_from_buffer(owner.get(), "add table inet edgeward_quarantine { flags owner; }"), 0)
+      << nft_ctx_get_error_buffer(owner.get());
+
+  agent_ = StartAgent("agent.log");
+  const std::string events = WaitForEvents({"quarantine.failed"}, "agent.log");
+  EXPECT_NE(events.find("Operation not permitted"), std::string::npos) << events;
+  std::map<std::string, std::string> states;
+  for (int i = 0; i < 200; ++i) {
+    states = States();
+    if (states["q-victim"] == "stopped") break;
+    std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_EQ(states["q-victim"], "stopped") << "the workload part runs all the same";
+  EXPECT_EQ(states["q-keeper"], "running");
+  json s = json::parse(Cli("status --json").output, nullptr, false);
+  ASSERT_FALSE(s.is_discarded());
+  EXPECT_NE(s["quarantine"].value("last_error", "").find("Operation not permitted"), std::string::npos) << s.dump();
+  EXPECT_NE(Cli("status").output.find("network NOT cut"), std::string::npos);
+  const std::string log = LogText("agent.log");
+  EXPECT_NE(log.find("quarantine: the network is NOT cut"), std::string::npos) << log;
 }
 
 }  // namespace

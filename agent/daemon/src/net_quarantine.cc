@@ -62,6 +62,12 @@ StatusOr<std::string> RunNft(const std::string& script) {
     const char* err = nft_ctx_get_error_buffer(ctx.get());
     std::string text = Trim(err != nullptr ? err : "");
     if (text.empty()) text = "no error text";
+    // nft repeats the error for every statement of a refused transaction:
+    // the first one says it, the count says how many.
+    if (const size_t nl = text.find('\n'); nl != std::string::npos) {
+      const auto more = std::count(text.begin() + static_cast<std::ptrdiff_t>(nl), text.end(), '\n');
+      text = text.substr(0, nl) + " (+" + std::to_string(more) + " more lines)";
+    }
     return Internal("nftables: " + text);
   }
   const char* out = nft_ctx_get_output_buffer(ctx.get());
