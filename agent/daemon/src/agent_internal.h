@@ -75,6 +75,16 @@ class Agent {
   void ReportToCloud(const std::string& line);
   void RunConfiguredCommand(const std::string& name, const std::string& rule, const std::string& workload);
 
+  // ---- the quarantine's network part (agent_events.cc) ----
+  // Installs the nftables table (net_quarantine.h) for `rule`. A failure is
+  // logged and published as quarantine.failed; it never stops the
+  // workload-stopping part.
+  void QuarantineNetwork(const std::string& rule);
+  // At start: a table left by an earlier run is reported (quarantine.detected).
+  void DetectNetworkQuarantine();
+  // `edgeward quarantine release`: removes the table; the result JSON.
+  StatusOr<std::string> ReleaseNetworkQuarantine();
+
   // ---- control and metrics (agent_control.cc) ----
   StatusOr<std::string> HandleControl(const ControlRequest& request);
   void CollectMetrics(MetricsSnapshot& s);  // metrics thread
@@ -140,6 +150,12 @@ class Agent {
   uint64_t rule_firings_ = 0;
   std::map<std::string, uint64_t> violations_;
   std::map<std::string, uint64_t> events_by_type_;
+
+  // The network quarantine as this agent knows it; the kernel's table is
+  // the truth (StatusJson asks it), these only say why and since when.
+  std::string quarantine_rule_;   // "" when found at start
+  std::string quarantine_since_;  // RFC 3339
+  std::string quarantine_error_;  // the last failure to install the table
 
   bool stopping_ = false;
   bool finished_ = false;

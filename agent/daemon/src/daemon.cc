@@ -139,6 +139,7 @@ int Agent::Start() {
     spdlog::critical("control socket: {}", s.message());
     return kExitFailed;
   }
+  DetectNetworkQuarantine();  // a quarantine table outlives the agent: say so (agent_events.cc)
   if (Status s = LoadRules(); !s.ok()) {
     // A bad local rules file must not leave the node unprotected by the
     // rest: start with what loaded (nothing) and say so loudly.
