@@ -131,6 +131,14 @@ void CloudAgent::Impl::Emit(std::string line) {
   loop.Post([f = cb.on_event, line = std::move(line)] { f(line); });
 }
 
+void CloudAgent::Impl::TakeIncomingMeasures() {
+  std::lock_guard<std::mutex> lock(mu);
+  while (!incoming_measures.empty()) {
+    measures.push_back(std::move(incoming_measures.front()));
+    incoming_measures.pop_front();
+  }
+}
+
 void CloudAgent::Impl::Run() {
   // The bundle store works without a TPM (the rollback guard then has only
   // its disk record), so the last accepted bundle reaches the daemon before
@@ -145,10 +153,6 @@ void CloudAgent::Impl::Run() {
         pending_reports.push_back(std::move(incoming_reports.front()));
         incoming_reports.pop_front();
       }
-      while (!incoming_measures.empty()) {
-        measures.push_back(std::move(incoming_measures.front()));
-        incoming_measures.pop_front();
-      }
       attest_now = attest_requested;
       attest_requested = false;
     }
@@ -156,6 +160,9 @@ void CloudAgent::Impl::Run() {
 
     auto now = SteadyClock::now();
     if (!tpm_ok && now >= tpm_retry_at) TryOpenTpm(now);
+    // Taken after the TPM open (which may take a while at start): what the
+    // daemon asked for meanwhile is measured before anything is attested.
+    TakeIncomingMeasures();
     RunMeasurements(SteadyClock::now());
     AppendReports();
     if (!opt.verifier_url.empty()) VerifierStep(SteadyClock::now());

@@ -47,6 +47,8 @@ struct CloudAgent::Impl {
   // ---- thread and shared queues (cloud_agent.cc) ----
   void Run();
   void Wake();
+  // Moves measurement requests queued by callers into `measures` (under mu).
+  void TakeIncomingMeasures();
   // Posts on_event(line) to the loop (and logs it at debug).
   void Emit(std::string line);
   template <typename F>

@@ -161,6 +161,13 @@ void CloudAgent::Impl::VerifierStep(SteadyClock::time_point now) {
   UpdateStatus([&](CloudStatus& s) { s.registered = true; });
   const bool renewal_due = have_cert && now >= RenewalDue(now) && now >= renewal_retry_at;
   if (tpm_ok && (now >= next_attest || renewal_due)) {
+    // A quote covers the measurement log as it is: first measure what was
+    // requested before now (e.g. while registering, at start — the
+    // daemon's first workload), or the first attestation fails for a log
+    // that is about to exist (required_log / unknown_file).
+    TakeIncomingMeasures();
+    RunMeasurements(SteadyClock::now());
+    if (!tpm_ok) return;
     DoAttest(now, renewal_due);
     // Not registered any more: the verifier lost the node; register first.
     if (!registered || SteadyClock::now() < net_retry_at) return;
