@@ -267,9 +267,10 @@ void CloudAgent::Impl::RunMeasurements(SteadyClock::time_point now) {
     }
     for (const auto& f : report->unchanged) last_digest[f.path] = HexEncode(f.sha256);
     last_files[m.name] = m.files;
+    // Status first: whoever `done` wakes sees the count already.
+    UpdateStatus([&](CloudStatus& st) { st.measurements += extended; });
     if (m.done) loop.Post([done = std::move(m.done)] { done(Status::Ok()); });
     measures.pop_front();
-    UpdateStatus([&](CloudStatus& st) { st.measurements += extended; });
   }
   UpdateStatus([&](CloudStatus& st) { st.measurements_queued = measures.size(); });
 }
