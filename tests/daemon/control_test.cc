@@ -199,11 +199,11 @@ TEST_F(ControlTest, StaleSocketIsReplacedLiveOneIsNotAndAFileIsRefused) {
 // answer contains `expect`, 1 if not, 2+ on a setup failure. Only
 // async-signal-safe calls after fork().
 pid_t SpawnUnprivilegedClient(const std::string& path, gid_t gid, std::vector<gid_t> groups, const char* expect,
-                              int go_fd) {
+                              int go_fd, const char* request_line = "{\"request\":\"status\"}\n") {
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   std::strcpy(addr.sun_path, path.c_str());
-  const char request[] = "{\"request\":\"status\"}\n";
+  const size_t request_len = std::strlen(request_line);
   const size_t expect_len = std::strlen(expect);
   pid_t pid = ::fork();
   if (pid != 0) return pid;
@@ -212,7 +212,7 @@ pid_t SpawnUnprivilegedClient(const std::string& path, gid_t gid, std::vector<gi
   if (::read(go_fd, &go, 1) != 1) ::_exit(3);
   int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
   if (fd < 0 || ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) ::_exit(4);
-  (void)!::send(fd, request, sizeof request - 1, MSG_NOSIGNAL);
+  (void)!::send(fd, request_line, request_len, MSG_NOSIGNAL);
   char buf[1024];
   size_t got = 0;
   for (;;) {
@@ -250,10 +250,11 @@ class ControlPeerTest : public ControlTest {
     ASSERT_EQ(::chmod(dir_.File("run").c_str(), 0755), 0);
     ASSERT_EQ(::chmod(path_.c_str(), 0666), 0);
   }
-  int RunChild(gid_t gid, std::vector<gid_t> groups, const char* expect) {
+  int RunChild(gid_t gid, std::vector<gid_t> groups, const char* expect,
+               const char* request_line = "{\"request\":\"status\"}\n") {
     int go[2];
     EXPECT_EQ(::pipe2(go, O_CLOEXEC), 0);
-    pid_t pid = SpawnUnprivilegedClient(path_, gid, groups, expect, go[0]);
+    pid_t pid = SpawnUnprivilegedClient(path_, gid, groups, expect, go[0], request_line);
     ::close(go[0]);
     int rc = ServeUntilExit(*loop_, pid, go[1]);
     ::close(go[1]);
@@ -281,6 +282,20 @@ TEST_F(ControlPeerTest, PeerWithTheGroupAsSupplementaryGroupIsServed) {
   OpenUpFileModes();
   EXPECT_EQ(RunChild(65534, {users->gr_gid}, "\"answer\":\"status\""), 0);
   EXPECT_EQ(server_->refused(), 0u);
+  EXPECT_EQ(handled_, 1);
+}
+
+TEST_F(ControlPeerTest, GroupMembersMayNotReleaseTheQuarantine) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to setuid the child";
+  group* users = ::getgrnam("users");
+  if (users == nullptr) GTEST_SKIP() << "no 'users' group on this machine";
+  StartServer("users");
+  OpenUpFileModes();
+  EXPECT_EQ(RunChild(65534, {users->gr_gid}, "quarantine release is for root only",
+                     "{\"request\":\"quarantine_release\"}\n"),
+            0);
+  EXPECT_EQ(handled_, 0) << "the handler ran for a group member's release";
+  EXPECT_EQ(RunChild(65534, {users->gr_gid}, "\"answer\":\"status\""), 0);  // looking is still fine
   EXPECT_EQ(handled_, 1);
 }
 

@@ -316,6 +316,14 @@ void ControlServer::HandleLine(Connection& c, std::string_view line) {
     Queue(c, "{\"ok\":true,\"result\":" + EventsResult(req->since) + "}\n", /*bounded=*/false);
     return;
   }
+  if (req->kind == ControlRequest::Kind::kQuarantineRelease && c.uid != 0 && c.uid != ::geteuid()) {
+    // Group members may look; reopening a quarantined node's network is a
+    // response decision for root (or the agent's own user) only.
+    spdlog::warn("control: refused quarantine_release from uid={} pid={} (root only)", c.uid, c.pid);
+    c.close_after_write = true;
+    Queue(c, ErrorLine(PermissionDenied("quarantine release is for root only")), /*bounded=*/false);
+    return;
+  }
   StatusOr<std::string> result = handler_ ? handler_(*req) : StatusOr<std::string>(Unimplemented("no handler"));
   c.close_after_write = true;
   Queue(c, result.ok() ? "{\"ok\":true,\"result\":" + *result + "}\n" : ErrorLine(result.status()),
