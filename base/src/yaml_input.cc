@@ -277,4 +277,15 @@ std::optional<int64_t> ReadInt(const YAML::Node& node, std::string_view path, in
   return InRange(v, min, max, node, path, diag);
 }
 
+Status RejectNulBytes(std::string_view text, const std::string& file) {
+  const size_t at = text.find('\0');
+  if (at == std::string_view::npos) return Status::Ok();
+  const std::string_view before = text.substr(0, at);
+  const size_t line = 1 + static_cast<size_t>(std::count(before.begin(), before.end(), '\n'));
+  const size_t line_start = before.rfind('\n');
+  const size_t column = at - (line_start == std::string_view::npos ? 0 : line_start + 1) + 1;
+  return InvalidArgument(file + ":" + std::to_string(line) + ":" + std::to_string(column) +
+                         ": a NUL byte: YAML text has none (a UTF-16/32 or binary file?)");
+}
+
 }  // namespace edgeward::yaml_input

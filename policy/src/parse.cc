@@ -391,6 +391,7 @@ StatusOr<WorkloadPolicy> ParsePolicy(std::string_view yaml, const std::string& f
   if (yaml.size() > kMaxPolicyBytes) {
     return InvalidArgument(file_name + ": policy is larger than " + std::to_string(kMaxPolicyBytes) + " bytes");
   }
+  EW_RETURN_IF_ERROR(yaml_input::RejectNulBytes(yaml, file_name));
   WorkloadPolicy out;
   try {
     // YAML::Load, not LoadAll: yaml-cpp 0.7's LoadAll never ends on some

@@ -191,5 +191,13 @@ TEST(YamlInputTest, QuoteAndPrintable) {
   EXPECT_EQ(Index("a.b", 3), "a.b[3]");
 }
 
+TEST(YamlInputTest, NulBytesAreRefusedWithTheirPosition) {
+  EXPECT_TRUE(RejectNulBytes("a: 1\nb: 2\n", "f.yaml").ok());
+  Status s = RejectNulBytes(std::string("a: 1\nbb\0: 2\n", 12), "f.yaml");
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message(), "f.yaml:2:3: a NUL byte: YAML text has none (a UTF-16/32 or binary file?)");
+  EXPECT_EQ(RejectNulBytes(std::string("\0", 1), "g").message().rfind("g:1:1: a NUL byte", 0), 0u);
+}
+
 }  // namespace
 }  // namespace edgeward::yaml_input

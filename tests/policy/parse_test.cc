@@ -349,6 +349,17 @@ TEST(ParsePolicyErrors, FuzzFindLoadAllHangIsRejected) {
   EXPECT_THAT(ErrorOf(",\n"), HasSubstr("p.yaml:"));
 }
 
+// policy_fuzzer find: a NUL byte in a comment was accepted, and the learned
+// rewrite (comment first) began "#\0\0\0", which yaml-cpp takes for UTF-32
+// and reads as an empty document. A NUL is now refused where it is.
+TEST(ParsePolicyErrors, FuzzFindNulByteIsRejectedWhereItIs) {
+  auto p = ParsePolicyFile(std::string(EDGEWARD_SOURCE_DIR) + "/tests/policy/data/nul_in_comment.yaml");
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(p.status().message(), HasSubstr("nul_in_comment.yaml:2:2: a NUL byte"));
+  EXPECT_THAT(ErrorOf(Policy("  mode: audit\n") + std::string("# a\0b\n", 6)), HasSubstr("p.yaml:6:4: a NUL byte"));
+}
+
 TEST(ParsePolicyErrors, SecondDocumentIsLocated) {
   EXPECT_THAT(ErrorOf(Policy("  mode: audit\n") + "---\nfoo: 1\n"),
               HasSubstr("p.yaml:6:1: more than one YAML document"));

@@ -374,6 +374,7 @@ StatusOr<AgentConfig> ParseAgentConfig(std::string_view text, const std::string&
   if (text.size() > kMaxConfigBytes) {
     return OutOfRange(file_name + ": config larger than " + std::to_string(kMaxConfigBytes) + " bytes");
   }
+  EW_RETURN_IF_ERROR(yaml_input::RejectNulBytes(text, file_name));
   Diagnostics diag(file_name, kConfigDialect);
   AgentConfig c;
   c.source = file_name;

@@ -299,6 +299,7 @@ StatusOr<WorkloadSpec> Parse(std::string_view yaml, const std::string& file_name
     return InvalidArgument(file_name + ": workload file is larger than " + std::to_string(kMaxWorkloadSpecBytes) +
                            " bytes");
   }
+  EW_RETURN_IF_ERROR(yaml_input::RejectNulBytes(yaml, file_name));
   WorkloadSpec out;
   out.source = file_name;
   try {

@@ -165,4 +165,11 @@ std::optional<int64_t> ReadInt(const YAML::Node& node, std::string_view path, in
 // Decimal or 0x-hex unsigned text → value; nullopt on anything else.
 std::optional<uint64_t> ParseUintText(std::string_view text);
 
+// YAML text may hold no NUL byte. yaml-cpp reads one inside a comment
+// without complaint, and one near the start makes it guess UTF-16/32 and
+// see nothing at all; either way, what was checked is not what a rewrite
+// (policy learn) or another reader sees. kInvalidArgument
+// "FILE:LINE:COL: a NUL byte …" for the first one (found by policy_fuzzer).
+Status RejectNulBytes(std::string_view text, const std::string& file);
+
 }  // namespace edgeward::yaml_input
