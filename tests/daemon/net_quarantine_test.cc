@@ -390,6 +390,29 @@ TEST_F(NetQuarantineTest, OnlyTheVerifierStaysReachableUntilReleased) {
   EXPECT_FALSE(*active);
 }
 
+// Review finding: a verifier name that didn't resolve when the rule fired
+// meant no table at all (fail open). Now the closed plan goes in, and the
+// reason is kept. In this fresh namespace nothing resolves, at once.
+TEST_F(NetQuarantineTest, AVerifierThatDoesNotResolveFailsClosed) {
+  testing::TempDir dir;
+  const std::string resolv = dir.File("resolv.conf");
+  std::ofstream(resolv) << "nameserver 192.0.2.53\n";
+  Status why;
+  NetQuarantinePlan plan = PlanNetQuarantineFailClosed("https://verifier.invalid:8443", &why, resolv);
+  EXPECT_FALSE(why.ok());
+  EXPECT_TRUE(plan.tcp_allow.empty());
+  EXPECT_TRUE(plan.dns_servers.empty());
+  ASSERT_TRUE(ApplyNetQuarantine(plan).ok());
+  auto active = NetQuarantineActive();
+  ASSERT_TRUE(active.ok()) << active.status().ToString();
+  EXPECT_TRUE(*active) << "no table: the quarantine failed open";
+  Status fine;
+  NetQuarantinePlan full = PlanNetQuarantineFailClosed("https://10.99.0.2:8443", &fine, resolv);
+  EXPECT_TRUE(fine.ok()) << fine.ToString();
+  ASSERT_EQ(full.tcp_allow.size(), 1u);
+  EXPECT_EQ(full.tcp_allow[0].port, 8443);
+}
+
 TEST_F(NetQuarantineTest, WithoutAVerifierOnlyLoopbackIsOpen) {
   ASSERT_NO_FATAL_FAILURE(StartPeer());
   ASSERT_EQ(ConnectEventually(kVerifier, kVerifierPort), Connect::kConnected);

@@ -170,8 +170,17 @@ std::string QuarantineLine(std::string_view type, const std::string& node_id, js
 
 void Agent::QuarantineNetwork(const std::string& rule) {
   const std::string url = config_.verifier ? config_.verifier->url : std::string();
-  StatusOr<NetQuarantinePlan> plan = PlanNetQuarantine(url);
-  Status applied = plan.ok() ? ApplyNetQuarantine(*plan) : plan.status();
+  // Fail closed: a verifier that doesn't resolve right now (an outage, or
+  // an attacker dropping DNS to keep the node connected) still gets the
+  // table, without the verifier.
+  Status plan_error;
+  const NetQuarantinePlan plan = PlanNetQuarantineFailClosed(url, &plan_error);
+  if (!plan_error.ok()) {
+    spdlog::critical("rule '{}': quarantine: {}; cutting the network without the verifier (release with "
+                     "`edgeward quarantine release`)",
+                     rule, plan_error.message());
+  }
+  Status applied = ApplyNetQuarantine(plan);
   if (!applied.ok()) {
     // Loud: the node believes itself contained and is not.
     quarantine_error_ = applied.message();
@@ -186,17 +195,18 @@ void Agent::QuarantineNetwork(const std::string& rule) {
   quarantine_rule_ = rule;
   if (quarantine_since_.empty()) quarantine_since_ = rules::FormatRfc3339Ms(NowMs());
   json tcp = json::array(), dns = json::array();
-  for (const auto& e : plan->tcp_allow) {
+  for (const auto& e : plan.tcp_allow) {
     tcp.push_back((e.address.find(':') != std::string::npos ? "[" + e.address + "]" : e.address) + ":" +
                   std::to_string(e.port));
   }
-  for (const auto& d : plan->dns_servers) dns.push_back(d);
+  for (const auto& d : plan.dns_servers) dns.push_back(d);
   spdlog::warn("rule '{}': quarantine: network cut (table inet edgeward_quarantine; open: loopback, verifier {}, "
                "DNS {})",
                rule, tcp.dump(), dns.dump());
   PublishRuleFiring(QuarantineLine("quarantine.applied", config_.node_id,
                                    {{"rule", rule}, {"table", "inet edgeward_quarantine"},
-                                    {"allowed", {{"loopback", true}, {"verifier", tcp}, {"dns", dns}}}}),
+                                    {"allowed", {{"loopback", true}, {"verifier", tcp}, {"dns", dns}}},
+                                    {"verifier_error", plan_error.ok() ? std::string() : plan_error.message()}}),
                     true);
 }
 

@@ -222,6 +222,13 @@ StatusOr<NetQuarantinePlan> PlanNetQuarantine(std::string_view verifier_url, con
   return plan;
 }
 
+NetQuarantinePlan PlanNetQuarantineFailClosed(std::string_view verifier_url, Status* why,
+                                              const std::string& resolv_conf) {
+  StatusOr<NetQuarantinePlan> plan = PlanNetQuarantine(verifier_url, resolv_conf);
+  *why = plan.status();
+  return plan.ok() ? std::move(*plan) : NetQuarantinePlan{};
+}
+
 StatusOr<std::string> BuildQuarantineRuleset(const NetQuarantinePlan& plan) {
   // Validate and canonicalise everything before writing a byte of script.
   struct Addr {

@@ -70,6 +70,14 @@ StatusOr<std::vector<std::string>> ReadNameservers(const std::string& resolv_con
 // A resolv.conf that can't be read leaves DNS closed (logged).
 StatusOr<NetQuarantinePlan> PlanNetQuarantine(std::string_view verifier_url,
                                               const std::string& resolv_conf = "/etc/resolv.conf");
+// What a quarantine installs: PlanNetQuarantine's plan, or — when that
+// fails (the verifier's name doesn't resolve at that moment: a resolver
+// outage, or an attacker dropping DNS) — the closed plan (loopback, DHCP,
+// ND only), never no table at all. `*why` gets the planning error (OK when
+// the plan is the full one): the node is contained but can't reach its
+// verifier until the quarantine is released.
+NetQuarantinePlan PlanNetQuarantineFailClosed(std::string_view verifier_url, Status* why,
+                                              const std::string& resolv_conf = "/etc/resolv.conf");
 
 // The nft script that atomically (re)creates the table. Every address is
 // parsed with inet_pton and printed back with inet_ntop before it goes into
