@@ -55,11 +55,11 @@ void EventFileWriter::Write(const std::string& json) {
     int rc;
     while ((rc = ::flock(fd_, LOCK_SH)) != 0 && errno == EINTR) {
     }
-    if (rc != 0) {
-      WarnOnce("flock", errno);
-    } else {
-      FollowRotation();
-    }
+    // Follow a rotation even without the lock: writing on into the renamed
+    // file would lose every later line, which is worse than the small race
+    // the lock closes.
+    if (rc != 0) WarnOnce("flock", errno);
+    FollowRotation();
   }
   const char* p = line.data();
   size_t left = line.size();

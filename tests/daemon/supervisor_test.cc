@@ -651,6 +651,29 @@ TEST_F(SupervisorTest, RunnerStartsNothingUntilItsStartGateOpens) {
   EXPECT_EQ(*text, "ran\n");
 }
 
+// Review finding: the gate used to open even when runner.json could not be
+// written. A real write failure (runner.json is a directory, so the atomic
+// rename onto it fails): the runner must start nothing, and the start is a
+// failure for the restart rule.
+TEST_F(SupervisorTest, NoRecordNoStart) {
+  const std::string marker = shared_ + "/started";
+  ASSERT_TRUE(MakeDirs(dir_.File("state") + "/workloads/sv-norecord/runner.json", 0700).ok());
+  WorkloadSupervisor sup(*loop_, Options());
+  ASSERT_TRUE(sup.Apply(Specs({{"sv-norecord", "[/bin/sh, -c, 'touch " + marker + "; sleep 60']",
+                                "{policy: always, backoff: {initial: 5s}}", ""}}))
+                  .ok());
+  ASSERT_TRUE(RunUntil([&] {
+    auto st = Get(sup, "sv-norecord");
+    return st && st->last_error.find("runner.json") != std::string::npos;
+  })) << (Get(sup, "sv-norecord") ? Get(sup, "sv-norecord")->last_error : "no status");
+  RunUntil([] { return false; }, 1000ms);  // a runner let through would have touched the marker by now
+  EXPECT_NE(::access(marker.c_str(), F_OK), 0) << "an unrecorded runner started the workload";
+  EXPECT_TRUE(RunnersNamed(dir_.File("state"), "sv-norecord").empty());
+  bool done = false;
+  sup.StopAll(3s, [&] { done = true; });
+  ASSERT_TRUE(RunUntil([&] { return done; }));
+}
+
 TEST_F(SupervisorTest, StaleRecordCleansTheCgroupAndStartsAfresh) {
   auto specs = Specs({{"sv-stale", "[/bin/sh, -c, 'sleep 60']", "{policy: always, backoff: {initial: 100ms}}", ""}});
   const std::string forwarded = dir_.File("forwarded.jsonl");

@@ -288,6 +288,9 @@ StatusOr<HttpResponse> HttpsClient::Impl::Perform(const std::string& url, std::s
 // After a response, the server may have closed the idle connection or sent
 // TLS 1.3 session tickets. A non-blocking peek tells the two apart.
 bool HttpsClient::Impl::StillUsable(Connection& c) {
+  // Bytes already inside OpenSSL (a decrypted record or a partial one) were
+  // never asked for: the stream is not at a response boundary any more.
+  if (SSL_pending(c.ssl.get()) > 0 || SSL_has_pending(c.ssl.get()) == 1) return false;
   pollfd p{c.fd.get(), POLLIN, 0};
   int n = ::poll(&p, 1, 0);
   if (n < 0) return false;

@@ -226,9 +226,15 @@ Status WorkloadSupervisor::Spawn(Workload& w) {
   w.record_spec_digest = rec.spec_digest;
   w.record_policy_digest = rec.policy_digest;
   if (Status s = workload_internal::WriteRunnerRecord(dir + "/runner.json", rec); !s.ok()) {
-    // Without the record a restarted agent can't find this runner; it would
-    // clean its cgroup and start afresh, so say so but keep running.
-    spdlog::warn("workload {}: {}", w.name, s.message());
+    // An unrecorded runner must not run (a restarted agent would start a
+    // second instance): keep the gate shut — the runner exits on its EOF —
+    // and make this a failed start, retried by the restart rule.
+    gate_ours.Reset();
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+    w.pid = 0;
+    w.pidfd.Reset();
+    return s.WithContext("runner not started");
   }
   // Open the gate. A runner that died already makes this fail (EPIPE, no
   // signal); its exit arrives through the pidfd like any other.
