@@ -33,14 +33,13 @@ Status WriteAll(int fd, ByteView data, const std::string& path) {
   return Status::Ok();
 }
 
-}  // namespace
-
-StatusOr<std::string> ReadFileToString(const std::string& path, size_t max_bytes) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
+StatusOr<std::string> ReadFile(const std::string& path, size_t max_bytes, bool regular_only) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | (regular_only ? O_NONBLOCK : 0)));
   if (!fd.valid()) return EW_ERRNO("open", path);
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0) return EW_ERRNO("fstat", path);
   if (S_ISDIR(st.st_mode)) return InvalidArgument(path + ": is a directory");
+  if (regular_only && !S_ISREG(st.st_mode)) return InvalidArgument(path + ": not a regular file");
   if (st.st_size > 0 && static_cast<uint64_t>(st.st_size) > max_bytes) {
     return ResourceExhausted(path + ": file is " + std::to_string(st.st_size) +
                              " bytes, more than the limit of " + std::to_string(max_bytes));
@@ -61,6 +60,16 @@ StatusOr<std::string> ReadFileToString(const std::string& path, size_t max_bytes
     out.append(buf, static_cast<size_t>(n));
   }
   return out;
+}
+
+}  // namespace
+
+StatusOr<std::string> ReadFileToString(const std::string& path, size_t max_bytes) {
+  return ReadFile(path, max_bytes, /*regular_only=*/false);
+}
+
+StatusOr<std::string> ReadRegularFileToString(const std::string& path, size_t max_bytes) {
+  return ReadFile(path, max_bytes, /*regular_only=*/true);
 }
 
 Status FsyncDir(const std::string& dir) {

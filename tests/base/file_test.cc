@@ -31,6 +31,22 @@ TEST(FileTest, ReadFileEnforcesTheSizeLimit) {
   EXPECT_EQ(ReadFileToString(dir.File("missing"), 10).status().code(), StatusCode::kNotFound);
 }
 
+TEST(FileTest, ReadRegularFileRefusesAFifoWithoutBlocking) {
+  testing::TempDir dir;
+  const std::string fifo = dir.File("fifo");
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  // No writer: an ordinary open would block here for ever.
+  auto r = ReadRegularFileToString(fifo, 100);
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(r.status().message().find("not a regular file"), std::string::npos) << r.status().message();
+  const std::string p = dir.File("plain");
+  ASSERT_TRUE(WriteFileAtomic(p, AsBytes("bundle"), 0600).ok());
+  auto ok = ReadRegularFileToString(p, 100);
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_EQ(*ok, "bundle");
+  EXPECT_EQ(ReadRegularFileToString(p, 3).status().code(), StatusCode::kResourceExhausted);
+}
+
 TEST(FileTest, MakeDirsCreatesParentsAndEnforcesMode) {
   testing::TempDir dir;
   const std::string p = dir.File("a/b/state");

@@ -154,7 +154,9 @@ bundle::ContentValidator MakeBundleContentValidator() {
 
 StatusOr<bundle::Bundle> VerifyLocalBundleFile(const LocalBundleOptions& o, int64_t wall_now) {
   const std::string& file = o.file;
-  auto data = ReadFileToString(file, bundle::kMaxBundleBytes);
+  // Regular only, never blocking: a FIFO swapped in for the file must not
+  // hang the agent's loop (review finding).
+  auto data = ReadRegularFileToString(file, bundle::kMaxBundleBytes);
   if (!data.ok()) {
     if (data.status().code() == StatusCode::kResourceExhausted) {
       return InvalidArgument(file + ": larger than any valid bundle (" + std::to_string(bundle::kMaxBundleBytes) +

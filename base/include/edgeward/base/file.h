@@ -15,6 +15,11 @@ namespace edgeward {
 // (outside input must not make us allocate without bound). Reads regular
 // files and pseudo-files (securityfs, procfs) whose size is reported as 0.
 StatusOr<std::string> ReadFileToString(const std::string& path, size_t max_bytes);
+// The same for a file that must be a regular one (outside input at a path
+// others may be able to swap): opened O_NONBLOCK and checked with fstat on
+// the opened fd, so a FIFO or device put in its place is refused
+// (kInvalidArgument "not a regular file") instead of blocking the caller.
+StatusOr<std::string> ReadRegularFileToString(const std::string& path, size_t max_bytes);
 
 // Writes `data` to `path` atomically: a temporary file in the same directory
 // is written, fsync'd, given `mode`, renamed over `path`, and the directory
