@@ -9,27 +9,9 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/common.h"
-#include "edgeward/base/log.h"
 
 int main(int argc, char** argv) {
   namespace cli = edgeward::cli;
-  CLI::App app{"edgeward-run: run a workload confined by a policy (the agent's runner)"};
-  app.set_version_flag("--version", "edgeward-run 0.1.0");
-  std::string log_level = "warn";
-  bool log_json = false;
-  app.add_option("--log-level", log_level, "trace|debug|info|warn|error|off (default warn)");
-  app.add_flag("--log-json", log_json, "log as JSON lines");
-  app.require_subcommand(1);
-  app.parse_complete_callback([&] {
-    edgeward::SetupLogging(log_level, log_json ? edgeward::LogFormat::kJson : edgeward::LogFormat::kText);
-  });
-  cli::Globals globals;
-  cli::AddRunCommands(app, globals);
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    int rc = app.exit(e);
-    return rc == 0 ? cli::kExitOk : cli::kExitBadInput;
-  }
-  return globals.exit_code;
+  return cli::RunMain(argc, argv, "edgeward-run: run a workload confined by a policy (the agent's runner)",
+                      "edgeward-run 0.1.0", /*quiet_tss=*/false, cli::AddRunCommands);
 }

@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "edgeward/base/file.h"
+#include "edgeward/base/log.h"
 
 namespace edgeward::cli {
 
@@ -33,6 +34,32 @@ int ExitCodeFor(const Status& s) {
     case StatusCode::kAlreadyExists: return kExitBadInput;
     default: return kExitOperationFailed;
   }
+}
+
+int RunMain(int argc, char** argv, const std::string& description, const std::string& version, bool quiet_tss,
+            const std::function<void(CLI::App&, Globals&)>& add_commands) {
+  CLI::App app{description};
+  app.set_version_flag("--version", version);
+  std::string log_level = "warn";
+  bool log_json = false;
+  app.add_option("--log-level", log_level, "trace|debug|info|warn|error|off (default warn)");
+  app.add_flag("--log-json", log_json, "log as JSON lines");
+  app.require_subcommand(1);
+  app.parse_complete_callback([&] {
+    if (quiet_tss && log_level != "debug" && log_level != "trace") {
+      ::setenv("TSS2_LOG", "all+none", /*overwrite=*/0);
+    }
+    SetupLogging(log_level, log_json ? LogFormat::kJson : LogFormat::kText);
+  });
+  Globals globals;
+  add_commands(app, globals);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? kExitOk : kExitBadInput;
+  }
+  return globals.exit_code;
 }
 
 int Fail(const Status& s) {

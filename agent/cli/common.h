@@ -8,6 +8,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <functional>
 #include <string>
 
 #include "edgeward/base/status.h"
@@ -24,6 +25,15 @@ struct Globals {
   std::string state_dir;  // --state-dir, default $EDGEWARD_STATE_DIR or /var/lib/edgeward
   int exit_code = kExitOk;
 };
+
+// The main() of every edgeward binary around its own commands: --version,
+// --log-level and --log-json (logging set up once parsing is complete), one
+// subcommand required, then parse and run; usage errors exit 2. With
+// `quiet_tss` the TSS's own stderr lines are kept for debug/trace logging
+// only (an explicit TSS2_LOG from the user wins): our errors already name
+// the failing call and its decoded response code.
+int RunMain(int argc, char** argv, const std::string& description, const std::string& version, bool quiet_tss,
+            const std::function<void(CLI::App&, Globals&)>& add_commands);
 
 // Adds --tcti to a TPM command.
 void AddTctiOption(CLI::App* cmd, Globals& g);
